@@ -1,0 +1,108 @@
+"""One forked child: confine itself, import one submission, answer calls.
+
+Order matters: every confinement is applied before the submission is
+imported, and Landlock and seccomp are per-thread, so they go on before
+anything could start a thread.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import re
+import signal
+import socket
+import sys
+import traceback
+
+from . import sandbox, wire
+
+HARNESS_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+MAX_TEXT = 2000
+
+
+def _redirect_stdio(scratch: str) -> None:
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    out = os.open(os.path.join(scratch, "output.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(out)
+
+
+def _error(exc: BaseException, source: str) -> dict:
+    # Keep only the frames from the submission: the harness is not the student's business.
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == source]
+    where = [f"line {f.lineno}: {(f.line or '').strip()[:200]}" for f in frames[-3:]]
+    try:
+        text = str(exc)[:MAX_TEXT]
+    except Exception:
+        text = "<unprintable>"
+    return {"type": type(exc).__name__[:100], "message": text, "where": where}
+
+
+def _load(job: dict):
+    path = os.path.join(job["scratch"], job["source"])
+    spec = importlib.util.spec_from_file_location(job["module"], path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[job["module"]] = module
+    spec.loader.exec_module(module)
+    return module, path
+
+
+def _serve(chan: socket.socket, job: dict) -> None:
+    try:
+        module, source = _load(job)
+    except BaseException as exc:  # a submission may raise anything, SystemExit included
+        wire.send(chan, {"ok": False, "stage": "import", "error": _error(exc, os.path.join(job["scratch"], job["source"]))})
+        return
+    funcs, found = {}, {}
+    for name in job["functions"]:
+        obj = getattr(module, name, None)
+        found[name] = "missing" if obj is None else ("callable" if callable(obj) else "not callable")
+        if callable(obj):
+            funcs[name] = obj
+    wire.send(chan, {"ok": True, "stage": "ready", "found": found})
+    while True:
+        req = wire.recv(chan)
+        if req.get("op") != "call":
+            return
+        name = req.get("harness", "")
+        if not HARNESS_NAME.match(name):
+            wire.send(chan, {"ok": False, "error": {"type": "HarnessError", "message": "bad harness", "where": []}})
+            continue
+        sandbox.tripwire_reset()
+        try:
+            harness = importlib.import_module(f"{__package__}.harness.{name}")
+            obs = harness.run(funcs, req["scenario"])
+            reply = {"ok": True, "obs": obs}
+        except BaseException as exc:
+            reply = {"ok": False, "error": _error(exc, source)}
+        reply["delegated"] = sandbox.tripwire_hits()
+        try:
+            wire.send(chan, reply)
+        except wire.ProtocolError as exc:
+            wire.send(chan, {"ok": False, "error": {"type": "ProtocolError", "message": str(exc), "where": []},
+                             "delegated": sandbox.tripwire_hits()})
+
+
+def run(chan_fd: int, job: dict) -> None:
+    """Entry point in the freshly forked child; never returns."""
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.setsid()
+        _redirect_stdio(job["scratch"])
+        os.closerange(3, chan_fd)
+        os.closerange(chan_fd + 1, 65536)
+        os.chdir(job["scratch"])
+        chan = socket.socket(fileno=chan_fd)
+        layers = sandbox.confine(job)
+        sandbox.install_tripwires(job.get("forbid", []))
+        wire.send(chan, {"ok": True, "stage": "confined", "layers": layers})
+        _serve(chan, job)
+    except BaseException:
+        pass
+    finally:
+        os._exit(0)

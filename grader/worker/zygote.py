@@ -1,0 +1,79 @@
+"""The warm zygote: imports torch once, then forks one child per (submission, kata).
+
+Started by the trusted side with a clean environment and single-threaded
+settings (torch hangs in a forked child whose parent already started its
+OpenMP pool). It never imports the grader, references, suites or mutants.
+
+Control channel (a SOCK_SEQPACKET socket, one message per packet): the trusted
+side sends ``{"op": "spawn", "job": {...}}`` with the child's channel socket
+attached as a file descriptor; the zygote forks and answers ``{"pid": n}``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+import time
+
+from . import wire
+
+CONTROL_MAX = 1 << 20
+
+
+def _warm_up() -> dict:
+    t0 = time.perf_counter()
+    import numpy  # noqa: F401
+    import torch
+
+    torch.set_num_threads(1)
+    torch.set_num_interop_threads(1)
+    # Touch the code paths children will use, so their first call is warm.
+    p = torch.nn.Parameter(torch.ones(3))
+    p.grad = torch.ones(3)
+    torch.nn.utils.clip_grad_norm_([p], 1.0)
+    torch.nn.functional.mse_loss(torch.nn.Linear(2, 1)(torch.ones(1, 2)), torch.ones(1, 1)).backward()
+    import importlib
+
+    from . import child, harness, sandbox  # noqa: F401
+
+    for name in sorted(harness.NAMES):
+        importlib.import_module(f"{__package__}.harness.{name}")
+    return {"warmup_s": time.perf_counter() - t0, "layers": sandbox.probe()}
+
+
+def main(control_fd: int) -> None:
+    control = socket.socket(fileno=control_fd)
+    # Children are reaped automatically; the trusted side watches them itself.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    info = _warm_up()
+    control.send(wire.encode({"ready": True, **info}))
+    from . import child
+
+    while True:
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(control, CONTROL_MAX, 1)
+        except (OSError, EOFError):
+            break
+        if not data:
+            break
+        msg = wire.decode(data)
+        if msg.get("op") != "spawn" or len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            if msg.get("op") == "exit":
+                break
+            control.send(wire.encode({"error": "bad request"}))
+            continue
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            child.run(fds[0], msg["job"])  # never returns
+        os.close(fds[0])
+        control.send(wire.encode({"pid": pid}))
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))
