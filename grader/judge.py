@@ -1,0 +1,119 @@
+"""What a hidden suite talks to: the candidate (in the worker), the reference and the oracle (here).
+
+All three are driven through the same harness, so their observations are made
+the same way; the candidate's arrive over the wire as plain data.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ._errors import WorkerFault
+from .katas import Kata
+from .pool import Child
+from .worker import wire
+
+
+class CandidateRaised(Exception):
+    """The submission raised while being called."""
+
+    def __init__(self, error: dict) -> None:
+        self.error = error
+        where = "; ".join(error.get("where", []))
+        text = f"raised {error.get('type', 'Exception')}: {error.get('message', '')}".rstrip(": ")
+        super().__init__(text + (f" ({where})" if where else ""))
+
+    @property
+    def not_implemented(self) -> bool:
+        return self.error.get("type") == "NotImplementedError"
+
+
+class Delegated(Exception):
+    """The submission called a built-in this kata asks it to re-implement."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        super().__init__(
+            "called torch.nn.utils." + ", ".join(names) + ": this kata asks you to write the clipping yourself"
+        )
+
+
+def _normalise(obs: Any) -> Any:
+    # Round-trip through the wire so in-process observations have exactly the
+    # shape and types of those that come from the worker.
+    return wire.decode(wire.encode(obs))
+
+
+_CACHE: dict[tuple[str, str, bytes], dict] = {}
+_CACHE_MAX = 4096
+
+
+def cached_observe(kata: Kata, role: str, funcs: Callable[[], dict[str, Callable]], scenario: dict) -> dict:
+    """``observe`` for the reference and the oracle, remembered across submissions:
+    with a fixed seed every submission meets the same scenarios."""
+    key = (kata.slug, role, hashlib.blake2b(wire.encode(scenario), digest_size=16).digest())
+    if key not in _CACHE:
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.clear()
+        _CACHE[key] = observe(kata, funcs(), scenario)
+    return copy.deepcopy(_CACHE[key])
+
+
+def observe(kata: Kata, funcs: dict[str, Callable], scenario: dict) -> dict:
+    """Run trusted implementations (reference, oracle, mutant) through the kata's harness."""
+    harness = importlib.import_module(f"grader.worker.harness.{kata.harness}")
+    with warnings.catch_warnings():
+        # torch warns on empty generators and deprecated names; not our business here.
+        warnings.simplefilter("ignore")
+        return _normalise(harness.run(funcs, scenario))
+
+
+@dataclass
+class Call:
+    scenario: dict
+    reply: dict
+
+
+@dataclass
+class Judge:
+    """The ``judge`` fixture of a hidden suite, for one kata of one submission."""
+
+    kata: Kata
+    child: Child | None
+    calls: list[Call] = field(default_factory=list)
+    delegated: set[str] = field(default_factory=set)
+    max_log: int = 400
+
+    @property
+    def fault(self) -> WorkerFault | None:
+        return self.child.dead if self.child else None
+
+    def candidate(self, scenario: dict) -> dict:
+        if self.child is None:
+            raise WorkerFault("crash", "no worker for this kata")
+        reply = self.child.call(self.kata.harness, scenario)
+        if len(self.calls) < self.max_log:
+            self.calls.append(Call(scenario, reply))
+        hits = reply.get("delegated") or []
+        if hits:
+            self.delegated.update(str(h) for h in hits)
+            raise Delegated(sorted(self.delegated))
+        if not reply["ok"]:
+            raise CandidateRaised(reply.get("error") or {})
+        obs = reply.get("obs")
+        if not isinstance(obs, dict):
+            raise CandidateRaised({"type": "ProtocolError", "message": "the worker sent no observation"})
+        return obs
+
+    def reference(self, scenario: dict) -> dict:
+        return cached_observe(self.kata, "reference", self.kata.reference, scenario)
+
+    def oracle(self, scenario: dict) -> dict | None:
+        if self.kata.oracle is None:
+            return None
+        return cached_observe(self.kata, "oracle", self.kata.oracle, scenario)

@@ -1,0 +1,123 @@
+"""Hidden suite: clip_grad_norm against the reference and torch.nn.utils.clip_grad_norm_."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from grader.suitekit import (RATIOS, Mismatch, expect_arrays, expect_number, fmt_num, fmt_params, global_norm,
+                             param_sets, points, visible)
+
+KATA = "clip_grad_norm"
+
+
+def scenario(grads, max_norm, container="list", dtype="float32", order=None, device="cpu"):
+    params = [{"value": np.ones(np.shape(g), dtype=dtype) if g is not None else np.ones(2, dtype=dtype),
+               "grad": None if g is None else np.asarray(g, dtype=dtype)} for g in grads]
+    s = {"params": params, "container": container, "max_norm": float(max_norm), "device": device}
+    if order is not None:
+        s["order"] = order
+    return s
+
+
+def check(judge, s: dict) -> None:
+    call = f"clip_grad_norm({fmt_params(s)}, max_norm={fmt_num(s['max_norm'])})"
+    want, oracle = judge.reference(s), judge.oracle(s)
+    got = judge.candidate(s)
+    dtype = next((np.asarray(p["grad"]).dtype.name for p in s["params"] if p["grad"] is not None), "float32")
+    if oracle is not None:
+        from grader.suitekit import close, number
+
+        assert close(number(want["returned"]), number(oracle["returned"]), dtype), "grader bug: reference != torch"
+    expect_number(call, got["returned"], float(want["returned"]["value"]),
+                  float(oracle["returned"]["value"]) if oracle else None, dtype,
+                  what="the global norm before clipping")
+    expect_arrays(call, "grad", got["grads"], want["grads"], oracle["grads"] if oracle else None)
+    for i, (g, w) in enumerate(zip(got["params"], want["params"])):
+        if not np.array_equal(g, w, equal_nan=True):
+            raise Mismatch(f"Called {call}. The weights of parameter {i} changed; only .grad may change.")
+
+
+@visible
+@points(2)
+def test_worked_example(judge):
+    """grads [3, 4] and [12], max_norm 6.5: returns 13, grads become [1.5, 2] and [6]."""
+    check(judge, scenario([[3.0, 4.0], [12.0]], 6.5))
+
+
+@visible
+@points(1)
+def test_small_gradients_are_left_alone(judge):
+    check(judge, scenario([[0.3, 0.4], [1.2]], 100.0))
+
+
+@points(4)
+@given(params=param_sets(), ratio=st.sampled_from(RATIOS))
+def test_matches_torch_on_generated_inputs(judge, params, ratio):
+    norm = global_norm(params)
+    max_norm = ratio * norm if norm > 0 and math.isfinite(ratio) else (ratio if math.isfinite(ratio) else 1e30)
+    check(judge, {**params, "max_norm": float(max_norm)})
+
+
+@points(1)
+def test_generator_is_consumed_once(judge):
+    check(judge, scenario([[3.0, 4.0], [12.0], [1.0, -2.0, 2.0]], 1.0, container="generator"))
+
+
+@points(1)
+def test_single_tensor(judge):
+    check(judge, scenario([[6.0, 8.0]], 5.0, container="single"))
+
+
+@points(1)
+def test_none_grads_are_skipped(judge):
+    check(judge, scenario([[3.0, 4.0], None, [12.0], None], 6.5))
+
+
+@points(1)
+@pytest.mark.parametrize("container", ["list", "generator"])
+def test_empty_input_returns_zero(judge, container):
+    check(judge, scenario([], 1.0, container=container))
+
+
+@points(1)
+def test_all_grads_none_returns_zero(judge):
+    check(judge, scenario([None, None], 1.0))
+
+
+@points(1)
+def test_norm_exactly_at_threshold(judge):
+    check(judge, scenario([[3.0, 4.0]], 5.0, dtype="float64"))
+
+
+@points(1)
+def test_zero_gradients_stay_finite(judge):
+    check(judge, scenario([[0.0, 0.0], [0.0]], 1.0))
+
+
+@points(1)
+def test_parameter_listed_twice_is_counted_and_scaled_twice(judge):
+    check(judge, scenario([[3.0, 4.0], [12.0]], 6.5, order=[0, 0, 1]))
+
+
+@points(1)
+def test_half_precision_squares_overflow(judge):
+    # Each square is 40000 and their sum 160000 overflows float16 (max 65504),
+    # while the norm itself, 400, is well inside its range.
+    check(judge, scenario([[200.0, 200.0], [200.0, 200.0]], 1.0, dtype="float16"))
+
+
+@points(1)
+def test_mixed_magnitudes_float64(judge):
+    check(judge, scenario([[1e-12, -2e-12], [3e12], [0.5]], 7.0, dtype="float64"))
+
+
+@points(1)
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")
+def test_cuda_tensors(judge):
+    check(judge, scenario([[3.0, 4.0], [12.0]], 6.5, device="cuda"))

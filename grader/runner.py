@@ -1,0 +1,212 @@
+"""Run the hidden suites against one submission, from the trusted process.
+
+pytest is driven in-process with a reporter plugin object that provides the
+``judge`` fixture and records each test's outcome; student code only ever runs
+in the worker's children.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+
+from ._errors import WorkerFault
+from .judge import CandidateRaised, Delegated, Judge
+from .katas import Kata
+from .pool import Child, Zygote
+from .results import CheckResult, KataResult, Status
+from .suitekit import Mismatch
+
+SUITE_INI = Path(__file__).parent / "katas" / "suite.ini"
+# Plugins the hidden suites do not need; unraisableexception alone costs a
+# full gc.collect() per session.
+QUIET = [opt for name in ("cacheprovider", "terminal", "logging", "unraisableexception", "threadexception",
+                          "faulthandler", "pastebin", "junitxml", "doctest", "stepwise", "randomly")
+         for opt in ("-p", f"no:{name}")]
+BASE_ARGS = ["-c", str(SUITE_INI), "--rootdir", str(SUITE_INI.parent), *QUIET]
+DEFAULT_EXAMPLES = 30
+
+
+def _register_profile(examples: int) -> str:
+    name = f"gradkata-{examples}"
+    settings.register_profile(
+        name, max_examples=examples, deadline=None, database=None, print_blob=False,
+        phases=(Phase.explicit, Phase.reuse, Phase.generate),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
+    return name
+
+
+def _message(exc: BaseException) -> tuple[Status, str]:
+    if isinstance(exc, (Mismatch, CandidateRaised, Delegated)):
+        return Status.FAILED, str(exc)
+    if isinstance(exc, WorkerFault):
+        return Status.ERROR, f"{exc.kind}: {exc.message}"
+    if isinstance(exc, AssertionError) and "grader bug" in str(exc):
+        return Status.ERROR, str(exc)
+    return Status.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+
+
+@dataclass
+class Reporter:
+    """pytest plugin: provides ``judge`` and records outcomes per test."""
+
+    judges: dict[str, Judge]
+    results: dict[str, list[CheckResult]] = field(default_factory=dict)
+    excinfo: dict[str, BaseException] = field(default_factory=dict)
+
+    @pytest.fixture(scope="module")
+    def judge(self, request: pytest.FixtureRequest) -> Judge:
+        return self.judges[request.module.KATA]
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        if call.excinfo is not None and call.when == "call":
+            self.excinfo[item.nodeid] = call.excinfo.value
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self._record(item, report)
+        return report
+
+    def _record(self, item: pytest.Item, report: pytest.TestReport) -> None:
+        slug = item.module.KATA
+        marker = item.get_closest_marker("points")
+        pts = float(marker.args[0]) if marker else 1.0
+        name = item.name
+        doc = (item.function.__doc__ or "").strip().splitlines()
+        if report.skipped:
+            return  # e.g. CUDA tests without a GPU: neither earned nor lost
+        if report.passed:
+            status, message = Status.PASSED, ""
+        else:
+            exc = self.excinfo.get(item.nodeid)
+            status, message = _message(exc) if exc else (Status.ERROR, str(report.longrepr)[-2000:])
+        self.results.setdefault(slug, []).append(CheckResult(
+            kata=slug, name=name, score=pts if status is Status.PASSED else 0.0, max_score=pts, status=status,
+            message=message, visible=item.get_closest_marker("visible") is not None,
+        ))
+        del doc
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.points: dict[str, float] = {}
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            skip = item.get_closest_marker("skipif")
+            if skip is not None and skip.args and skip.args[0] is True:
+                continue
+            marker = item.get_closest_marker("points")
+            slug = item.module.KATA
+            self.points[slug] = self.points.get(slug, 0.0) + (float(marker.args[0]) if marker else 1.0)
+
+
+_POINTS: dict[str, float] = {}
+
+
+def max_points(kata: Kata) -> float:
+    """The points a kata is worth (tests skipped on this machine, such as CUDA ones, excluded)."""
+    if kata.slug not in _POINTS:
+        collector = _Collector()
+        pytest.main([str(kata.suite_path), *BASE_ARGS, "--collect-only"], plugins=[collector])
+        _POINTS[kata.slug] = collector.points.get(kata.slug, 0.0)
+    return _POINTS[kata.slug]
+
+
+def run_suites(judges: dict[str, Judge], katas: Iterable[Kata], *, seed: int, examples: int,
+               visible_only: bool = False) -> dict[str, list[CheckResult]]:
+    reporter = Reporter(judges)
+    paths = [str(k.suite_path) for k in katas if k.slug in judges]
+    if not paths:
+        return {}
+    args = [*paths, *BASE_ARGS, f"--hypothesis-seed={seed}",
+            f"--hypothesis-profile={_register_profile(examples)}"]
+    if visible_only:
+        args += ["-m", "visible"]
+    pytest.main(args, plugins=[reporter])
+    return reporter.results
+
+
+def _open_child(zygote: Zygote, kata: Kata, source: bytes) -> tuple[Child | None, KataResult | None]:
+    child = zygote.spawn(source, module=kata.slug, functions=list(kata.functions), forbid=list(kata.forbid))
+    try:
+        ready = child.handshake()
+    except WorkerFault as fault:
+        return None, KataResult(kata.slug, 0.0, 0.0, Status.ERROR, f"{fault.kind} while importing: {fault.message}",
+                                output=child.output())
+    if ready.get("stage") == "import":
+        err = CandidateRaised(ready.get("error") or {})
+        child.close()
+        return None, KataResult(kata.slug, 0.0, 0.0, Status.ERROR, f"importing your file {err}")
+    found = ready.get("found", {})
+    missing = [n for n in kata.functions if found.get(n) == "missing"]
+    if missing:
+        child.close()
+        return None, KataResult(kata.slug, 0.0, 0.0, Status.NOT_ATTEMPTED,
+                                f"{', '.join(missing)} is not defined")
+    wrong = [n for n in kata.functions if found.get(n) != "callable"]
+    if wrong:
+        child.close()
+        return None, KataResult(kata.slug, 0.0, 0.0, Status.ERROR, f"{', '.join(wrong)} is not a function")
+    return child, None
+
+
+def _conclude(kata: Kata, judge: Judge, checks: list[CheckResult], output: str, elapsed: float) -> KataResult:
+    max_score = sum(c.max_score for c in checks)
+    score = sum(c.score for c in checks)
+    result = KataResult(kata.slug, score, max_score, Status.PASSED if score == max_score else Status.FAILED,
+                        checks=checks, output=output, elapsed_s=elapsed)
+    if judge.fault is not None:
+        result.score, result.status = 0.0, Status.ERROR
+        result.reason = f"{judge.fault.kind}: {judge.fault.message}"
+    elif judge.delegated:
+        result.score, result.status = 0.0, Status.ERROR
+        result.reason = str(Delegated(sorted(judge.delegated)))
+    elif checks and all(_not_implemented(judge, c) for c in checks if c.status is not Status.PASSED) \
+            and score == 0:
+        result.status, result.reason = Status.NOT_IMPLEMENTED, "every call raised NotImplementedError"
+    return result
+
+
+def _not_implemented(judge: Judge, check: CheckResult) -> bool:
+    return "raised NotImplementedError" in check.message
+
+
+def grade_sources(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes | None], *, seed: int,
+                  examples: int = DEFAULT_EXAMPLES, visible_only: bool = False) -> list[KataResult]:
+    """Grade one submission: ``sources`` maps each kata slug to the code to import (None: absent)."""
+    results: dict[str, KataResult] = {}
+    judges: dict[str, Judge] = {}
+    started = time.perf_counter()
+    for kata in katas:
+        source = sources.get(kata.slug)
+        if source is None:
+            results[kata.slug] = KataResult(kata.slug, 0.0, max_points(kata), Status.NOT_ATTEMPTED,
+                                            "no file for this kata")
+            continue
+        child, early = _open_child(zygote, kata, source)
+        if early is not None:
+            early.max_score = max_points(kata)
+            results[kata.slug] = early
+        else:
+            judges[kata.slug] = Judge(kata, child)
+    try:
+        checks = run_suites(judges, katas, seed=seed, examples=examples, visible_only=visible_only)
+    finally:
+        for judge in judges.values():
+            if judge.child is not None:
+                judge.child.kill()
+    elapsed = time.perf_counter() - started
+    for kata in katas:
+        if kata.slug in judges:
+            judge = judges[kata.slug]
+            results[kata.slug] = _conclude(kata, judge, checks.get(kata.slug, []), judge.child.output(),
+                                           elapsed / max(len(judges), 1))
+            judge.child.close()
+    return [results[k.slug] for k in katas]

@@ -1,0 +1,162 @@
+"""Tools for writing hidden suites: strategies, summaries of calls, comparisons
+that fail with a student-readable message.
+
+Every comparison works on observations (plain data decoded from the wire),
+never on an object the student made.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+points = pytest.mark.points
+visible = pytest.mark.visible
+
+
+class Mismatch(AssertionError):
+    """A check failed; the message is shown to the student as it is."""
+
+
+# --- summaries ---------------------------------------------------------------
+
+def fmt_array(a: Any, limit: int = 6) -> str:
+    if a is None:
+        return "None"
+    a = np.asarray(a)
+    flat = a.ravel()
+    body = ", ".join(fmt_num(x) for x in flat[:limit]) + (", …" if flat.size > limit else "")
+    shape = "" if a.ndim == 1 and flat.size <= limit else f"{a.dtype.name}{list(a.shape)} "
+    return f"{shape}[{body}]" if a.ndim else fmt_num(a.item())
+
+
+def fmt_num(x: Any) -> str:
+    x = float(x)
+    if math.isnan(x) or math.isinf(x):
+        return str(x)
+    return f"{x:.6g}"
+
+
+def fmt_value(desc: dict) -> str:
+    """A described return value, as the student would recognise it."""
+    t = desc.get("type")
+    if t == "none":
+        return "None"
+    if t in ("float", "int", "bool", "npscalar"):
+        return fmt_num(desc["value"])
+    if t == "tensor":
+        return f"tensor({fmt_array(desc['value'])}, dtype={desc['dtype']})"
+    if t == "ndarray":
+        return f"array({fmt_array(desc['value'])})"
+    if t in ("tuple", "list"):
+        inner = ", ".join(fmt_value(x) for x in desc["items"][:4])
+        return f"({inner}{', …' if desc['length'] > 4 else ''})" if t == "tuple" else f"[{inner}]"
+    return desc.get("repr", t or "?")
+
+
+def fmt_params(scenario: dict) -> str:
+    params = scenario["params"]
+    order = scenario.get("order", list(range(len(params))))
+    grads = [fmt_array(params[i]["grad"]) if params[i]["grad"] is not None else "None" for i in order[:4]]
+    more = ", …" if len(order) > 4 else ""
+    kind = scenario.get("container", "list")
+    if kind == "single":
+        return f"a single tensor with grad {grads[0]}"
+    dtype = np.asarray(params[0]["value"]).dtype.name if params else ""
+    where = " on cuda" if scenario.get("device") == "cuda" else ""
+    return f"a {kind} of {len(order)} {dtype} parameters{where} with grads [{', '.join(grads)}{more}]"
+
+
+# --- comparisons -------------------------------------------------------------
+
+def number(desc: dict) -> float | None:
+    """The number a function returned, or None if it returned something else."""
+    t = desc.get("type")
+    if t in ("float", "int", "npscalar"):
+        return float(desc["value"])
+    if t in ("tensor", "ndarray") and np.asarray(desc["value"]).size == 1:
+        return float(np.asarray(desc["value"]).reshape(()))
+    return None
+
+
+def tolerance(dtype: str) -> tuple[float, float]:
+    """(rtol, atol scale): PyTorch applies its coefficient even at the threshold,
+    so anything tighter than 1e-6 would punish an `if norm > max_norm` guard."""
+    return {"float16": (2e-3, 1e-3), "bfloat16": (1e-2, 1e-2), "float32": (1e-5, 1e-6)}.get(dtype, (2e-6, 1e-9))
+
+
+def close(got: Any, want: Any, dtype: str = "float64") -> bool:
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    if got.shape != want.shape:
+        return False
+    rtol, ascale = tolerance(dtype)
+    finite = np.abs(want[np.isfinite(want)])
+    atol = ascale * (float(finite.max()) if finite.size else 0.0) + 1e-300
+    return bool(np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True))
+
+
+def expect_number(call: str, got: dict, want: float, oracle: float | None, dtype: str, what: str = "") -> None:
+    value = number(got)
+    torch_says = f" (PyTorch gives {fmt_num(oracle)})" if oracle is not None else ""
+    if value is None:
+        raise Mismatch(f"Called {call}. Returned {fmt_value(got)}, expected {what or 'a number'} "
+                       f"{fmt_num(want)}{torch_says}.")
+    if not close(value, want, dtype):
+        raise Mismatch(f"Called {call}. Returned {fmt_num(value)}, expected {fmt_num(want)}{torch_says}"
+                       f"{': ' + what if what else ''}.")
+
+
+def expect_arrays(call: str, label: str, got: list, want: list, oracle: list | None) -> None:
+    for i, (g, w) in enumerate(zip(got, want)):
+        o = oracle[i] if oracle is not None else None
+        torch_says = f" (PyTorch gives {fmt_array(o)})" if o is not None else ""
+        if (g is None) != (w is None):
+            raise Mismatch(f"Called {call}. Afterwards {label}[{i}] is {fmt_array(g)}, expected {fmt_array(w)}.")
+        if g is None:
+            continue
+        if np.asarray(g).shape != np.asarray(w).shape:
+            raise Mismatch(f"Called {call}. Afterwards {label}[{i}] has shape {list(np.shape(g))}, "
+                           f"expected {list(np.shape(w))}.")
+        if not close(g, w, np.asarray(w).dtype.name):
+            raise Mismatch(f"Called {call}. Afterwards {label}[{i}] is {fmt_array(g)}, "
+                           f"expected {fmt_array(w)}{torch_says}.")
+    if len(got) != len(want):
+        raise Mismatch(f"Called {call}. Observed {len(got)} {label}, expected {len(want)}.")
+
+
+# --- strategies ----------------------------------------------------------------
+
+SCALES = (1e-12, 1e-3, 1.0, 1e3, 1e12)
+RATIOS = (0.0, 0.01, 0.5, 1.0, 2.0, 100.0, math.inf)
+
+
+def global_norm(scenario: dict) -> float:
+    params, order = scenario["params"], scenario.get("order", range(len(scenario["params"])))
+    grads = [np.asarray(params[i]["grad"], dtype=np.float64) for i in order if params[i]["grad"] is not None]
+    return math.sqrt(sum(float((g * g).sum()) for g in grads))
+
+
+@st.composite
+def param_sets(draw, dtypes=("float32", "float64"), containers=("list", "tuple", "generator", "single"),
+               max_params: int = 4, allow_none: bool = True, allow_empty: bool = True) -> dict:
+    """Parameters with gradients: shapes, dtypes, scales, some grads None, any container."""
+    dtype = draw(st.sampled_from(dtypes))
+    scale = draw(st.sampled_from(SCALES))
+    container = draw(st.sampled_from(containers))
+    low = 1 if (container == "single" or not allow_empty) else 0
+    n = 1 if container == "single" else draw(st.integers(low, max_params))
+    params = []
+    for _ in range(n):
+        shape = draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=5))
+        elements = st.floats(-10, 10, width=32, allow_subnormal=False)
+        value = draw(hnp.arrays(dtype, shape, elements=elements))
+        grad = draw(hnp.arrays(dtype, shape, elements=elements)) * np.asarray(scale, dtype=dtype)
+        # About one grad in five is None, as for frozen or unused parameters.
+        has_grad = not allow_none or container == "single" or draw(st.integers(0, 4)) > 0
+        params.append({"value": value, "grad": grad if has_grad else None})
+    return {"params": params, "order": list(range(n)), "container": container}

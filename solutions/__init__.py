@@ -1,0 +1,1 @@
+"""Reference solutions. Never shipped to students (see `gradkata release`)."""
