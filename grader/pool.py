@@ -169,6 +169,10 @@ class Zygote:
             raise WorkerStartError(f"the worker did not start: {exc}\n{log}") from None
         return self
 
+    def layers(self) -> list[str]:
+        """Confinement layers the children get on this machine."""
+        return sorted(k for k, v in self.info.get("layers", {}).items() if v)
+
     def spawn(self, source: str | bytes, *, module: str, functions: list[str], forbid: list[str] = ()) -> Child:
         """Fork a child that imports ``source`` as ``module``."""
         if self.control is None:

@@ -163,15 +163,20 @@ def _conclude(kata: Kata, judge: Judge, checks: list[CheckResult], output: str, 
     result = KataResult(kata.slug, score, max_score, Status.PASSED if score == max_score else Status.FAILED,
                         checks=checks, output=output, elapsed_s=elapsed)
     if judge.fault is not None:
-        result.score, result.status = 0.0, Status.ERROR
-        result.reason = f"{judge.fault.kind}: {judge.fault.message}"
+        _zero(result, f"{judge.fault.kind}: {judge.fault.message}")
     elif judge.delegated:
-        result.score, result.status = 0.0, Status.ERROR
-        result.reason = str(Delegated(sorted(judge.delegated)))
+        _zero(result, str(Delegated(sorted(judge.delegated))))
     elif checks and all(_not_implemented(judge, c) for c in checks if c.status is not Status.PASSED) \
             and score == 0:
         result.status, result.reason = Status.NOT_IMPLEMENTED, "every call raised NotImplementedError"
     return result
+
+
+def _zero(result: KataResult, reason: str) -> None:
+    """A kata the submission broke earns nothing, whatever checks passed before."""
+    result.score, result.status, result.reason = 0.0, Status.ERROR, reason
+    for check in result.checks:
+        check.score = 0.0
 
 
 def _not_implemented(judge: Judge, check: CheckResult) -> bool:

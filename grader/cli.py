@@ -1,0 +1,123 @@
+"""`gradkata`: a thin command-line layer over the grader's modules.
+
+Exit status: 0 whenever grading completed, whatever the score; 2 for a usage
+error; 1 when the grader itself could not run, with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Callable
+
+from ._errors import GradkataError, UsageError
+from .katas._kata import PROJECT_ROOT
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def command(name: str):
+    def register(fn: Callable[[argparse.Namespace], int]):
+        COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
+def _default_path() -> Path:
+    return PROJECT_ROOT / "exercises" if (PROJECT_ROOT / "exercises").is_dir() else Path.cwd() / "exercises"
+
+
+@command("grade")
+def cmd_grade(args: argparse.Namespace) -> int:
+    from .api import grade
+    from .pool import Limits
+    from .report import render, results_json
+
+    paths = [Path(p) for p in args.paths] or [_default_path()]
+    limits = Limits(call_s=args.timeout) if args.timeout else None
+    results = grade(paths, args.kata, seed=args.seed, examples=args.examples, limits=limits)
+    for result in results:
+        print(render(result))
+    if args.json:
+        target = Path(args.json)
+        if len(results) == 1:
+            target.write_text(json.dumps(results_json(results[0]), indent=2) + "\n")
+        else:
+            target.mkdir(parents=True, exist_ok=True)
+            for result in results:
+                (target / f"{Path(result.submission).stem}.json").write_text(
+                    json.dumps(results_json(result), indent=2) + "\n")
+    return 0
+
+
+@command("check")
+def cmd_check(args: argparse.Namespace) -> int:
+    from .api import grade
+    from .report import render
+
+    path = Path(args.path) if args.path else _default_path()
+    [result] = grade([path], [args.slug], seed=args.seed or 1, visible_only=True)
+    print(render(result))
+    print("(visible examples only; `gradkata grade` runs the full hidden suite)")
+    return 0
+
+
+@command("list")
+def cmd_list(args: argparse.Namespace) -> int:
+    from .katas import all_katas
+    from .runner import max_points
+
+    path = Path(args.path) if args.path else _default_path()
+    for kata in all_katas():
+        file = path / f"{kata.slug}.py"
+        if not file.is_file():
+            state = "missing"
+        elif file.read_text(errors="replace") == kata.render_stub():
+            state = "stub"
+        else:
+            state = "edited"
+        print(f"{kata.slug:28} {max_points(kata):5.1f} pts  {state:8} {kata.title}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gradkata", description="Gradient-clipping katas and their autograder.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("grade", help="grade submissions (folders, .py files or notebooks)")
+    p.add_argument("paths", nargs="*", help="submissions; default: exercises/")
+    p.add_argument("--kata", action="append", metavar="SLUG", help="grade only this kata (repeatable)")
+    p.add_argument("--json", metavar="FILE", help="write Gradescope's results.json here")
+    p.add_argument("--seed", type=int, help="hypothesis seed (default: a fresh one, shown in the report)")
+    p.add_argument("--examples", type=int, default=30, help="hypothesis examples per property test")
+    p.add_argument("--timeout", type=float, help="wall-clock seconds per call")
+
+    p = sub.add_parser("check", help="run one kata's visible examples (fast, for practice)")
+    p.add_argument("slug")
+    p.add_argument("path", nargs="?", help="folder or file with the code; default: exercises/")
+    p.add_argument("--seed", type=int)
+
+    p = sub.add_parser("list", help="list the katas, their points and the state of your copy")
+    p.add_argument("path", nargs="?", help="exercise folder; default: exercises/")
+
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"gradkata: {exc}", file=sys.stderr)
+        return 2
+    except GradkataError as exc:
+        print(f"gradkata: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
