@@ -153,11 +153,12 @@ class Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.root), "PYTHONDONTWRITEBYTECODE": "1",
                "PYTHONHASHSEED": "0", "LANG": "C.UTF-8", **THREAD_ENV}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", BOOT, str(lib), str(theirs.fileno())],
-            pass_fds=[theirs.fileno()], env=env, cwd=self.root,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(self.root / "zygote.log", "wb"),
-        )
+        with open(self.root / "zygote.log", "wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-c", BOOT, str(lib), str(theirs.fileno())],
+                pass_fds=[theirs.fileno()], env=env, cwd=self.root,
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+            )
         theirs.close()
         self.control = ours
         ours.settimeout(120)

@@ -1,0 +1,55 @@
+"""The mistake catalogue: every usual mistake, named, with a mutant and feedback.
+
+Each kata lists its mistakes in ``grader/katas/<slug>/mistakes.py`` as
+``MISTAKES = [Mistake(...), ...]``. Mutants run only in the trusted process
+(diagnosis, and the tests proving the hidden suites catch them), never in the
+worker and never in a student release.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Callable
+
+from .katas import Kata, all_katas
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One named mistake.
+
+    ``id`` is stable: ``"<slug>/<name>"``. ``mutant`` maps the kata's function
+    names to a buggy implementation with the same signature(s). ``static`` is an
+    optional detector on the submission's syntax tree, for mistakes behaviour
+    alone cannot reveal.
+    """
+
+    id: str
+    title: str
+    what: str  # what the code did
+    symptom: str  # what could be observed
+    why: str  # why it hurts training
+    fix: str  # how to put it right
+    mutant: dict[str, Callable]
+    static: Callable[[ast.Module], bool] | None = None
+
+    @property
+    def kata(self) -> str:
+        return self.id.split("/", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.id.split("/", 1)[1]
+
+    def feedback(self) -> str:
+        return f"{self.what} {self.symptom}\nWhy it matters: {self.why}\nFix: {self.fix}"
+
+
+def catalogue(kata: Kata) -> list[Mistake]:
+    module = kata.mistakes_module()
+    return list(getattr(module, "MISTAKES", [])) if module else []
+
+
+def everything() -> dict[str, list[Mistake]]:
+    return {kata.slug: catalogue(kata) for kata in all_katas()}
