@@ -117,3 +117,21 @@ class Judge:
         if self.kata.oracle is None:
             return None
         return cached_observe(self.kata, "oracle", self.kata.oracle, scenario)
+
+
+class LocalJudge(Judge):
+    """A judge whose candidate is trusted code run in this process (a mutant, a
+    reference, a test double) -- never a submission."""
+
+    def __init__(self, kata: Kata, funcs: dict[str, Callable]) -> None:
+        super().__init__(kata, None)
+        self.funcs = funcs
+
+    def candidate(self, scenario: dict) -> dict:
+        try:
+            obs = observe(self.kata, self.funcs, scenario)
+        except Exception as exc:  # the mutant's own error, reported like a student's
+            raise CandidateRaised({"type": type(exc).__name__, "message": str(exc)[:500], "where": []}) from None
+        if len(self.calls) < self.max_log:
+            self.calls.append(Call(scenario, {"ok": True, "obs": obs}))
+        return obs

@@ -215,3 +215,14 @@ def grade_sources(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes | 
                                            elapsed / max(len(judges), 1))
             judge.child.close()
     return [results[k.slug] for k in katas]
+
+
+def check_functions(kata: Kata, funcs: dict, *, seed: int = 1, examples: int = DEFAULT_EXAMPLES) -> list[CheckResult]:
+    """Run one kata's hidden suite on trusted in-process functions (mutants, references).
+
+    For the project's own tests and the confusion matrix; submissions always go
+    through :func:`grade_sources` and the worker.
+    """
+    from .judge import LocalJudge
+
+    return run_suites({kata.slug: LocalJudge(kata, funcs)}, [kata], seed=seed, examples=examples).get(kata.slug, [])
