@@ -53,3 +53,16 @@ def catalogue(kata: Kata) -> list[Mistake]:
 
 def everything() -> dict[str, list[Mistake]]:
     return {kata.slug: catalogue(kata) for kata in all_katas()}
+
+
+def probes(kata: Kata) -> list[dict]:
+    """The kata's fixed probe battery: scenarios on which its mutants differ (``PROBES``)."""
+    module = kata.mistakes_module()
+    return list(getattr(module, "PROBES", [])) if module else []
+
+
+def indistinguishable(kata: Kata) -> list[frozenset[str]]:
+    """Groups of mistake ids whose behaviour the harness cannot tell apart (``EQUIVALENT``);
+    naming any member of the group counts as naming each of them."""
+    module = kata.mistakes_module()
+    return [frozenset(group) for group in getattr(module, "EQUIVALENT", [])] if module else []

@@ -1,0 +1,465 @@
+"""Name the mistake behind a failing submission.
+
+Trusted side only. The kata's mutants run here, in this process, on the
+scenarios the candidate was called with (its failing calls first) and on the
+kata's fixed probe battery; a mutant whose observations agree with the
+candidate's names the mistake. Where behaviour cannot tell, static checks on
+the submission's syntax tree refine the verdict. The candidate is only ever
+reached through its worker child, and only plain data comes back.
+
+Also here: the static half of the delegation policy (a forbidden built-in
+named in the source) and advice that costs no points (a host-device sync per
+tensor).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from ._errors import WorkerFault
+from .judge import Call, Judge, cached_observe, observe
+from .katas import Kata
+from .mistakes import Mistake, catalogue, indistinguishable, probes
+from .results import CheckResult, Diagnosis, Status
+from .worker import wire
+
+# A mutant is named when it agrees with the candidate on at least this share of
+# the informative scenarios (those where either of them differs from the
+# reference): a student's code is rarely a perfect copy of a mutant, e.g. it may
+# handle a tiny-norm corner differently while making the same mistake.
+MIN_AGREEMENT = 0.75
+# Mutants within this margin of the best are named together (ambiguous).
+TIE_MARGIN = 0.02
+MAX_RECORDED = 24  # recorded suite calls used as evidence, failing ones first
+
+Outcome = tuple[str, Any]  # ("ok", simplified observation) | ("raised", exception type name)
+
+
+# --- comparing observations ------------------------------------------------------
+
+_NUMBER_TYPES = ("float", "int", "npscalar", "bool")
+_HALF = ("float16", "bfloat16")
+
+
+def simplify(node: Any) -> Any:
+    """An observation reduced to what matters for comparison: described return
+    values become numbers, arrays or lists; dtypes, devices and container kinds go."""
+    if isinstance(node, dict):
+        kind = node.get("type")
+        if isinstance(kind, str) and ("value" in node or "items" in node or kind in ("none", "other")):
+            return _simplify_described(node)
+        return {k: simplify(v) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [simplify(v) for v in node]
+    if isinstance(node, np.ndarray):
+        return _as_float(node, node.dtype.name) if node.dtype.kind in "biuf" else node
+    if isinstance(node, bool):
+        return float(node)
+    return node
+
+
+def _simplify_described(desc: dict) -> Any:
+    kind = desc["type"]
+    if kind == "none":
+        return None
+    if kind in _NUMBER_TYPES:
+        return float(desc["value"])
+    if kind in ("tensor", "ndarray"):
+        value = np.asarray(desc["value"], dtype=np.float64)
+        if value.size == 1 and value.ndim <= 1:
+            # A 0-d tensor, a 1-element array and a float are the same answer
+            # (half precision keeps its looser tolerance).
+            half = desc.get("dtype") in _HALF
+            return _as_float(value.reshape(()), desc.get("dtype")) if half else float(value.reshape(()))
+        return _as_float(value, desc.get("dtype"))
+    if kind in ("tuple", "list"):
+        return [simplify(v) for v in desc.get("items", [])]
+    if kind == "dict":
+        return {k: simplify(v) for k, v in desc.get("items", {}).items()}
+    return ("other", desc.get("pytype", ""))
+
+
+class _Half(np.ndarray):
+    """Marks arrays that came from float16 tensors: compared more loosely."""
+
+
+def _as_float(value: np.ndarray, dtype: Any) -> np.ndarray:
+    value = np.asarray(value, dtype=np.float64)
+    return value.view(_Half) if dtype in _HALF else value
+
+
+def same(a: Any, b: Any) -> bool:
+    """Tolerant equality of simplified observations: numbers and arrays close
+    (NaN equals NaN, infinities by sign), same structure everywhere else."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return _arrays_close(_array(a), _array(b))
+    if isinstance(a, float) or isinstance(b, float):
+        return isinstance(a, (int, float)) and isinstance(b, (int, float)) and _arrays_close(
+            np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+def _array(x: Any) -> Any:
+    return np.asarray(float(x)) if isinstance(x, (int, float)) and not isinstance(x, bool) else x
+
+
+def _arrays_close(a: Any, b: Any) -> bool:
+    if not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray):
+        return False
+    if a.shape != b.shape:
+        return False
+    half = isinstance(a, _Half) or isinstance(b, _Half)
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if not np.array_equal(np.isnan(x), np.isnan(y)) or not np.array_equal(_infinities(x), _infinities(y)):
+        return False
+    finite = np.isfinite(x) & np.isfinite(y)
+    scale = max(float(np.abs(x[finite]).max(initial=0.0)), float(np.abs(y[finite]).max(initial=0.0)))
+    rtol = 3e-3 if half else 1e-4
+    return bool(np.allclose(x[finite], y[finite], rtol=rtol, atol=rtol * 1e-2 * scale + 1e-30))
+
+
+def _infinities(x: np.ndarray) -> np.ndarray:
+    return np.where(np.isposinf(x), 1, 0) - np.where(np.isneginf(x), 1, 0)
+
+
+def agree(a: Outcome | None, b: Outcome | None) -> bool:
+    if a is None or b is None:
+        return False
+    if a[0] != b[0]:
+        return False
+    # Any exception matches any exception: the same mistake raises AttributeError
+    # in one shape of code and TypeError in another.
+    return a[0] == "raised" or same(a[1], b[1])
+
+
+# --- outcomes ------------------------------------------------------------------
+
+def reply_outcome(reply: dict) -> Outcome | None:
+    """The candidate's outcome from a worker reply (None: delegated or unusable)."""
+    if reply.get("delegated"):
+        return None
+    if reply.get("ok") and isinstance(reply.get("obs"), dict):
+        return "ok", simplify(reply["obs"])
+    if not reply.get("ok"):
+        return "raised", str((reply.get("error") or {}).get("type", "Exception"))
+    return None
+
+
+_MUTANT_CACHE: dict[tuple[str, bytes], Outcome] = {}
+_MUTANT_CACHE_MAX = 20000
+
+
+def _key(scenario: dict) -> bytes:
+    return hashlib.blake2b(wire.encode(scenario), digest_size=16).digest()
+
+
+def trusted_outcome(kata: Kata, funcs: dict[str, Callable], scenario: dict) -> Outcome:
+    try:
+        return "ok", simplify(observe(kata, funcs, scenario))
+    except Exception as exc:  # a mutant's own error is its behaviour
+        return "raised", type(exc).__name__
+
+
+def mutant_outcome(kata: Kata, mistake: Mistake, scenario: dict, key: bytes | None = None) -> Outcome:
+    cache_key = (mistake.id, key if key is not None else _key(scenario))
+    if cache_key not in _MUTANT_CACHE:
+        if len(_MUTANT_CACHE) >= _MUTANT_CACHE_MAX:
+            _MUTANT_CACHE.clear()
+        _MUTANT_CACHE[cache_key] = trusted_outcome(kata, mistake.mutant, scenario)
+    return _MUTANT_CACHE[cache_key]
+
+
+def reference_outcome(kata: Kata, scenario: dict) -> Outcome:
+    try:
+        return "ok", simplify(cached_observe(kata, "reference", kata.reference, scenario))
+    except Exception as exc:
+        return "raised", type(exc).__name__
+
+
+# --- behavioural matching ----------------------------------------------------------
+
+@dataclass
+class Evidence:
+    scenario: dict
+    candidate: Outcome
+    reference: Outcome
+    key: bytes
+
+
+def evidence_from_calls(kata: Kata, calls: Iterable[Call]) -> list[Evidence]:
+    """The recorded suite calls, failing ones (candidate != reference) first."""
+    failing, passing = [], []
+    for call in calls:
+        outcome = reply_outcome(call.reply)
+        if outcome is None:
+            continue
+        ev = Evidence(call.scenario, outcome, reference_outcome(kata, call.scenario), _key(call.scenario))
+        (passing if agree(outcome, ev.reference) else failing).append(ev)
+    return (failing + passing)[:MAX_RECORDED] if failing else passing[: MAX_RECORDED // 2]
+
+
+def evidence_from_probes(kata: Kata, ask: Callable[[dict], dict | None]) -> list[Evidence]:
+    """The kata's probe battery, put to the candidate through ``ask`` (a worker call)."""
+    out = []
+    for scenario in probes(kata):
+        reply = ask(scenario)
+        if reply is None:
+            break  # the worker is gone; keep what we have
+        outcome = reply_outcome(reply)
+        if outcome is not None:
+            out.append(Evidence(scenario, outcome, reference_outcome(kata, scenario), _key(scenario)))
+    return out
+
+
+def scores(kata: Kata, evidence: list[Evidence], mistakes: list[Mistake]) -> dict[str, float]:
+    """Per mistake: the share of informative scenarios on which its mutant agrees with the candidate."""
+    out = {}
+    for mistake in mistakes:
+        hits = informative = 0
+        for ev in evidence:
+            mine = mutant_outcome(kata, mistake, ev.scenario, ev.key)
+            if agree(ev.candidate, ev.reference) and agree(mine, ev.reference):
+                continue
+            informative += 1
+            hits += agree(mine, ev.candidate)
+        out[mistake.id] = hits / informative if informative else 0.0
+    return out
+
+
+def choose(score: dict[str, float], mistakes: list[Mistake], tree: ast.Module | None) -> list[Mistake]:
+    """The mistakes to name: the best behavioural matches, refined by static checks."""
+    if not score:
+        return []
+    best = max(score.values())
+    if best < MIN_AGREEMENT:
+        return []
+    matched = [m for m in mistakes if score[m.id] >= best - TIE_MARGIN]
+    return refine(matched, tree)
+
+
+def refine(matched: list[Mistake], tree: ast.Module | None) -> list[Mistake]:
+    """Where several mistakes behave alike, a static check that fires decides; one
+    that does not fire rules its mistake out (unless nothing would be left)."""
+    if tree is None:
+        return matched
+    fired = [m for m in matched if m.static is not None and _fires(m, tree)]
+    if fired:
+        return fired
+    quiet = [m for m in matched if m.static is None]
+    return quiet or matched
+
+
+def _fires(mistake: Mistake, tree: ast.Module) -> bool:
+    try:
+        return bool(mistake.static(tree))
+    except Exception:  # a detector bug must not break grading
+        return False
+
+
+def behavioural(kata: Kata, evidence: list[Evidence], tree: ast.Module | None) -> list[Mistake]:
+    mistakes = catalogue(kata)
+    return choose(scores(kata, evidence, mistakes), mistakes, tree)
+
+
+def same_mistake(kata: Kata, a: str, b: str) -> bool:
+    """True if ``a`` and ``b`` name the same mistake, or ones declared indistinguishable."""
+    return a == b or any(a in g and b in g for g in indistinguishable(kata))
+
+
+# --- static checks ---------------------------------------------------------------
+
+def parse(source: bytes | str | None) -> ast.Module | None:
+    if source is None:
+        return None
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _is_main_guard(node: ast.AST) -> bool:
+    test = getattr(node, "test", None)
+    return (isinstance(node, ast.If) and isinstance(test, ast.Compare) and isinstance(test.left, ast.Name)
+            and test.left.id == "__name__")
+
+
+def graded_nodes(tree: ast.Module) -> Iterable[ast.AST]:
+    """Every node except those under ``if __name__ == "__main__":`` (a student's own
+    checks against torch there are fine)."""
+    for top in tree.body:
+        if _is_main_guard(top):
+            continue
+        yield from ast.walk(top)
+
+
+def _docstrings(tree: ast.Module) -> set[int]:
+    ids = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                ids.add(id(body[0].value))
+    return ids
+
+
+def _bound_locally(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.ImportFrom) and not (node.module or "").startswith("torch"):
+            names.update(a.asname or a.name for a in node.names)
+    return names
+
+
+def _torchy(node: ast.AST) -> bool:
+    text = ast.unparse(node)
+    return any(word in text for word in ("torch", "utils", "clip_grad", "nn"))
+
+
+def forbidden_references(tree: ast.Module, forbid: Iterable[str], own: Iterable[str] = ()) -> list[str]:
+    """Forbidden built-ins the source names outside a ``__main__`` block: imports from
+    torch, attribute accesses, unbound names and string constants (getattr tricks).
+
+    ``own`` are the kata's function names: a forbidden name that is also the
+    student's own function (``clip_grad_norm``) counts only when reached through torch.
+    """
+    forbid, own = set(forbid), set(own)
+    if not forbid:
+        return []
+    local, docs, hits = _bound_locally(tree), _docstrings(tree), set()
+    for node in graded_nodes(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("torch"):
+            hits.update(a.name for a in node.names if a.name in forbid)
+        elif isinstance(node, ast.Attribute) and node.attr in forbid:
+            if node.attr not in own or _torchy(node.value):
+                hits.add(node.attr)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in forbid:
+            if node.id not in local:
+                hits.add(node.id)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+            if node.value in forbid and node.value not in own:
+                hits.add(node.value)
+    return sorted(hits)
+
+
+def host_sync_in_loop(tree: ast.Module) -> bool:
+    """``.item()`` (or ``.tolist()``) inside a loop: one host-device sync per tensor on a GPU."""
+    for node in graded_nodes(tree):
+        if isinstance(node, (ast.For, ast.While, ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)):
+            for inner in ast.walk(node):
+                if (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute)
+                        and inner.func.attr in ("item", "tolist") and not inner.args):
+                    return True
+    return False
+
+
+HOST_SYNC = ("host-sync-per-tensor", "Advice: one host-device sync per tensor",
+             "Your code calls .item() inside a loop over the gradients. Each call waits for the GPU to finish "
+             "and copies a number back to the CPU, once per tensor.\nWhy it matters: a model has hundreds of "
+             "parameter tensors, so clipping stalls the GPU hundreds of times per step (no points are taken "
+             "off for this).\nFix: keep the norms as tensors (torch.stack them and take one vector_norm) and "
+             "multiply by a clamped coefficient instead of branching on a Python number.")
+
+
+def delegation(kata: Kata, names: Iterable[str]) -> Diagnosis:
+    listed = ", ".join(f"torch.nn.utils.{n}" for n in sorted(set(names)))
+    return Diagnosis(
+        kata=kata.slug, mistake=f"{kata.slug}/delegation", title="Delegated to PyTorch's built-in",
+        message=(f"Your code uses {listed}. This kata asks you to write the clipping yourself, so a submission "
+                 "that calls the built-in earns no points here.\nWhy it matters: the exercise is to understand "
+                 "what the built-in does (global norm, coefficient capped at 1, in-place scaling); PyTorch is "
+                 "the grader's oracle, not yours.\nFix: remove the call and the import. To compare with torch "
+                 "while you work, do it under `if __name__ == \"__main__\":`, which the grader ignores."),
+        evidence="named in the source" if names else "")
+
+
+def as_diagnosis(mistake: Mistake, evidence: str = "") -> Diagnosis:
+    return Diagnosis(kata=mistake.kata, mistake=mistake.id, title=mistake.title, message=mistake.feedback(),
+                     evidence=evidence)
+
+
+# --- entry points ------------------------------------------------------------------
+
+def failed(checks: list[CheckResult]) -> bool:
+    return any(c.status is not Status.PASSED for c in checks)
+
+
+def _all_not_implemented(checks: list[CheckResult]) -> bool:
+    bad = [c for c in checks if c.status is not Status.PASSED]
+    return bool(bad) and all("raised NotImplementedError" in c.message for c in bad)
+
+
+def _asker(judge: Judge) -> Callable[[dict], dict | None]:
+    """Calls the candidate's living child directly: probes must not enter the
+    judge's log, and a probe that kills the child must not count as a fault of the
+    graded suite (the kata keeps the points its checks earned)."""
+    gone = False
+
+    def ask(scenario: dict) -> dict | None:
+        nonlocal gone
+        child = judge.child
+        if gone or child is None or child.dead is not None:
+            return None
+        try:
+            return child.call(judge.kata.harness, scenario)
+        except WorkerFault:
+            gone, child.dead = True, None  # the suite's verdict stands; the child is already killed
+            return None
+
+    return ask
+
+
+def diagnose_judge(judge: Judge, checks: list[CheckResult], source: bytes | None) -> list[Diagnosis]:
+    """Diagnoses for one kata of one submission, after its suite ran (child still alive)."""
+    kata, tree = judge.kata, parse(source)
+    static_hits = forbidden_references(tree, kata.forbid, kata.functions) if tree is not None else []
+    if static_hits or judge.delegated:
+        judge.delegated.update(static_hits)  # zeroes the kata, as the runtime tripwire does
+        return [delegation(kata, judge.delegated)]
+    if not failed(checks) or _all_not_implemented(checks):
+        return []
+    evidence = evidence_from_calls(kata, judge.calls)
+    alive = judge.child is not None and judge.child.dead is None
+    if alive:
+        evidence += evidence_from_probes(kata, _asker(judge))
+    found = [as_diagnosis(m, "outputs match") for m in behavioural(kata, evidence, tree)]
+    if tree is not None and host_sync_in_loop(tree):
+        found.append(Diagnosis(kata.slug, f"{kata.slug}/{HOST_SYNC[0]}", HOST_SYNC[1], HOST_SYNC[2], "static"))
+    return found
+
+
+def diagnose_all(judges: dict[str, Judge], checks: dict[str, list[CheckResult]],
+                 sources: dict[str, bytes | None]) -> dict[str, list[Diagnosis]]:
+    """Diagnoses per kata slug; call after the suites ran and before the children are killed."""
+    out = {}
+    for slug, judge in judges.items():
+        try:
+            out[slug] = diagnose_judge(judge, checks.get(slug, []), sources.get(slug))
+        except Exception as exc:  # diagnosis is a bonus: never let it break grading
+            out[slug] = []
+            del exc
+    return out
+
+
+def diagnose_functions(kata: Kata, funcs: dict[str, Callable], source: str | None = None,
+                       calls: list[Call] | None = None) -> list[Mistake]:
+    """Behavioural diagnosis of trusted in-process functions (tests, the confusion matrix)."""
+    evidence = evidence_from_calls(kata, calls or [])
+    for scenario in probes(kata):
+        outcome = trusted_outcome(kata, funcs, scenario)
+        evidence.append(Evidence(scenario, outcome, reference_outcome(kata, scenario), _key(scenario)))
+    return behavioural(kata, evidence, parse(source))
