@@ -12,6 +12,7 @@ SLUGS = (
     "clip_by_norm",
     "clip_by_value",
     "train_step_with_clipping",
+    "gradient_check",
 )
 
 

@@ -14,5 +14,6 @@ NAMES = frozenset(
         "clip_by_norm",
         "clip_by_value",
         "train_step_with_clipping",
+        "gradient_check",
     ]
 )
