@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import site
 import socket
 import subprocess
 import sys
@@ -33,7 +34,12 @@ THREAD_ENV = {
     "VECLIB_MAXIMUM_THREADS": "1",
     "KMP_AFFINITY": "disabled",
 }
-BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from worker import zygote; zygote.main(int(sys.argv[2]))"
+# -S: no site processing, so no .pth hook (an editable install's would make the
+# project importable in the worker); the site-packages directories are passed instead.
+BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); sys.path.extend(sys.argv[3:]); from worker import zygote; "
+        "zygote.main(int(sys.argv[2]))")
+# Layers a child can have; --require-sandbox wants them all.
+ALL_LAYERS = ("rlimits", "netns", "uid", "landlock", "seccomp")
 
 
 @dataclass(frozen=True)
@@ -46,11 +52,14 @@ class Limits:
     cpu_s: int = 60
     fsize_mib: float = 1.0
     nofile: int = 64
-    as_mib: int | None = None
+    as_mib: int | None = None  # absolute address-space cap; default: what the zygote maps plus mem_mib
+    mem_mib: int = 1024
+    nproc: int = 256
     output_kib: int = 8
 
     def for_child(self) -> dict:
-        return {"cpu_s": self.cpu_s, "fsize_mib": self.fsize_mib, "nofile": self.nofile, "as_mib": self.as_mib}
+        return {"cpu_s": self.cpu_s, "fsize_mib": self.fsize_mib, "nofile": self.nofile, "as_mib": self.as_mib,
+                "mem_mib": self.mem_mib, "nproc": self.nproc}
 
 
 @dataclass
@@ -86,9 +95,13 @@ class Child:
 
     def handshake(self) -> dict:
         confined = self._recv(self.limits.import_s)
-        if not isinstance(confined, dict) or confined.get("stage") != "confined":
+        if isinstance(confined, dict) and confined.get("stage") == "sandbox":
+            self._fail("sandbox", f"the sandbox could not be set up ({str(confined.get('error'))[:500]}); "
+                       "run `gradkata doctor`")
+        if not isinstance(confined, dict) or confined.get("stage") != "confined" \
+                or not isinstance(confined.get("layers"), list):
             self._fail("protocol", "unexpected first message")
-        self.layers = [str(x) for x in confined.get("layers", [])]
+        self.layers = [str(x) for x in confined["layers"]]
         ready = self._recv(self.limits.import_s)
         if not isinstance(ready, dict) or ready.get("stage") not in ("ready", "import"):
             self._fail("protocol", "unexpected handshake")
@@ -102,8 +115,9 @@ class Child:
         except OSError:
             self._fail("crash", "the worker process is gone")
         reply = self._recv(self.limits.call_s)
-        if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
-            self._fail("protocol", "reply is not a dictionary with 'ok'")
+        problem = reply_problem(reply)
+        if problem:
+            self._fail("protocol", problem)
         return reply
 
     def output(self) -> str:
@@ -134,6 +148,31 @@ class Child:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
+def reply_problem(reply: Any) -> str | None:
+    """Schema of a call's reply: ``{"ok": True, "obs": {...}}`` or ``{"ok": False, "error": {...}}``,
+    with an optional ``"delegated"`` list of names. Returns what is wrong, or None."""
+    if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
+        return "the reply is not a dictionary with 'ok'"
+    allowed = {"ok", "delegated", "obs" if reply["ok"] else "error"}
+    if set(reply) - allowed:
+        return f"the reply has unexpected fields {sorted(set(reply) - allowed)}"
+    if reply["ok"] and not isinstance(reply.get("obs"), dict):
+        return "the reply has no observation"
+    if not reply["ok"]:
+        error = reply.get("error")
+        if not isinstance(error, dict) or not all(isinstance(error.get(k, ""), str) for k in ("type", "message")) \
+                or not isinstance(error.get("where", []), list):
+            return "the reply's error is malformed"
+    delegated = reply.get("delegated", [])
+    if not isinstance(delegated, list) or not all(isinstance(x, str) for x in delegated):
+        return "the reply's delegation list is malformed"
+    return None
+
+
+def _site_dirs() -> list[str]:
+    return [p for p in site.getsitepackages() if os.path.isdir(p)]
+
+
 class Zygote:
     """A warm worker that forks one child per (submission, kata)."""
 
@@ -144,18 +183,23 @@ class Zygote:
         self.control: socket.socket | None = None
         self.info: dict = {}
         self._count = 0
+        self.restarts = 0
 
     def start(self) -> "Zygote":
+        # Traversable but not listable: children (another uid) reach their own scratch by its path.
+        os.chmod(self.root, 0o711)
         lib = self.root / "lib"
         # A private copy: the worker never sees where the project (and its solutions) lives.
-        shutil.copytree(WORKER_SOURCE, lib / "worker", ignore=shutil.ignore_patterns("__pycache__"))
-        (self.root / "jobs").mkdir()
+        shutil.copytree(WORKER_SOURCE, lib / "worker", ignore=shutil.ignore_patterns("__pycache__"),
+                        dirs_exist_ok=True)
+        (self.root / "jobs").mkdir(exist_ok=True)
+        os.chmod(self.root / "jobs", 0o711)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.root), "PYTHONDONTWRITEBYTECODE": "1",
                "PYTHONHASHSEED": "0", "LANG": "C.UTF-8", **THREAD_ENV}
         with open(self.root / "zygote.log", "wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", BOOT, str(lib), str(theirs.fileno())],
+                [sys.executable, "-I", "-S", "-c", BOOT, str(lib), str(theirs.fileno()), *_site_dirs()],
                 pass_fds=[theirs.fileno()], env=env, cwd=self.root,
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
             )
@@ -171,13 +215,39 @@ class Zygote:
         return self
 
     def layers(self) -> list[str]:
-        """Confinement layers the children get on this machine."""
-        return sorted(k for k, v in self.info.get("layers", {}).items() if v)
+        """Confinement layers the children get on this machine, in the order they are applied."""
+        probed = self.info.get("layers", {})
+        return [name for name in ALL_LAYERS if probed.get(name, {}).get("active")]
+
+    def missing(self) -> dict[str, str]:
+        """Layers that are not active here, each with why."""
+        probed = self.info.get("layers", {})
+        return {name: str(probed.get(name, {}).get("note", "not probed")) for name in ALL_LAYERS
+                if not probed.get(name, {}).get("active")}
+
+    def notes(self) -> list[str]:
+        return [f"sandbox layer {name} is missing: {why}" for name, why in self.missing().items()]
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None and self.control is not None
+
+    def restart(self) -> None:
+        """Start a fresh zygote after the old one died (nothing a child does should kill it, but)."""
+        self._stop()
+        self.restarts += 1
+        self.start()
 
     def spawn(self, source: str | bytes, *, module: str, functions: list[str], forbid: list[str] = ()) -> Child:
         """Fork a child that imports ``source`` as ``module``."""
-        if self.control is None:
-            self.start()
+        if not self.alive():
+            self.restart() if self.proc is not None else self.start()
+        try:
+            return self._spawn(source, module=module, functions=functions, forbid=forbid)
+        except WorkerStartError:
+            self.restart()  # one retry on a fresh zygote; a second failure is the grader's own
+            return self._spawn(source, module=module, functions=functions, forbid=forbid)
+
+    def _spawn(self, source: str | bytes, *, module: str, functions: list[str], forbid: list[str] = ()) -> Child:
         self._count += 1
         scratch = self.root / "jobs" / f"{self._count:06d}"
         scratch.mkdir(mode=0o700)
@@ -189,13 +259,19 @@ class Zygote:
         try:
             socket.send_fds(self.control, [wire.encode({"op": "spawn", "job": job})], [theirs.fileno()])
             reply = wire.decode(self.control.recv(1 << 16))
-        except (OSError, wire.ProtocolError) as exc:
+            pid = int(reply["pid"])
+        except (OSError, wire.ProtocolError, KeyError, TypeError, ValueError) as exc:
+            ours.close()
             raise WorkerStartError(f"the zygote stopped answering: {exc}") from None
         finally:
             theirs.close()
-        return Child(pid=int(reply["pid"]), chan=ours, scratch=scratch, limits=self.limits)
+        return Child(pid=pid, chan=ours, scratch=scratch, limits=self.limits)
 
     def close(self) -> None:
+        self._stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _stop(self) -> None:
         if self.control is not None:
             try:
                 self.control.send(wire.encode({"op": "exit"}))
@@ -207,7 +283,6 @@ class Zygote:
             self.proc.kill()
             self.proc.wait()
             self.proc = None
-        shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> "Zygote":
         return self.start()

@@ -98,7 +98,11 @@ def run(chan_fd: int, job: dict) -> None:
         os.closerange(chan_fd + 1, 65536)
         os.chdir(job["scratch"])
         chan = socket.socket(fileno=chan_fd)
-        layers = sandbox.confine(job)
+        try:
+            layers = sandbox.confine(job)
+        except Exception as exc:  # fail closed: no submission code runs unconfined
+            wire.send(chan, {"ok": False, "stage": "sandbox", "error": f"{type(exc).__name__}: {exc}"[:MAX_TEXT]})
+            return
         sandbox.install_tripwires(job.get("forbid", []))
         wire.send(chan, {"ok": True, "stage": "confined", "layers": layers})
         _serve(chan, job)

@@ -1,43 +1,201 @@
 """Confinement applied in each child before the submission is imported.
 
-``probe()`` reports which layers this machine offers; ``confine(job)`` applies
-the ones the job asks for and returns the names of those that took effect.
+The layers live in :mod:`worker.confine` (one module each). ``probe()`` runs
+once in the zygote: it isolates the zygote's network (children inherit that),
+then forks a throw-away child that applies every layer and tests that each
+one holds. ``confine(job)`` applies, in a fresh child, every layer the probe
+found working and fails closed: a layer that worked in the probe but fails
+now aborts the child before any submission code runs.
+
+Order: rlimits, uid, Landlock, seccomp (it refuses setuid, so it comes after
+the uid change), then the capped stdout/stderr. Landlock and seccomp are per
+thread; the child is single-threaded until the submission runs, and threads it
+starts later inherit both.
+
 Tripwires on the built-in clippers make delegation visible to the grader.
 """
 
 from __future__ import annotations
 
-import resource
+import json
+import os
+import sys
+import tempfile
+import time
 
-MiB = 1024 * 1024
+from .confine import identity, landlock, limits, seccomp
+
+LAYERS = ("rlimits", "netns", "uid", "landlock", "seccomp")
+SYSTEM_READ_ONLY = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib", "/etc/ld.so.cache",
+                    "/etc/localtime", "/usr/share/zoneinfo", "/dev/urandom", "/sys/devices/system/cpu")
+
+# Filled in by probe(), in the zygote, and inherited by every child.
+_available: dict[str, bool] = {}
+_baseline = 0
 
 
-def probe() -> dict:
-    return {"rlimits": True}
+def _read_only_paths() -> list[str]:
+    """The interpreter, its libraries and the worker's private copy: what an import can need."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    paths.update(p for p in sys.path if os.path.isabs(p))
+    paths.update(SYSTEM_READ_ONLY)
+    paths.add(f"/proc/{os.getpid()}")
+    return sorted(p for p in paths if os.path.exists(p))
 
 
-def _rlimits(limits: dict) -> None:
-    def cap(which: int, value: int) -> None:
-        soft, hard = resource.getrlimit(which)
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        resource.setrlimit(which, (value, value))
-
-    cap(resource.RLIMIT_CORE, 0)
-    cap(resource.RLIMIT_CPU, int(limits.get("cpu_s", 60)))
-    cap(resource.RLIMIT_FSIZE, int(limits.get("fsize_mib", 1) * MiB))
-    cap(resource.RLIMIT_NOFILE, int(limits.get("nofile", 64)))
-    if limits.get("as_mib"):
-        cap(resource.RLIMIT_AS, int(limits["as_mib"] * MiB))
+def _apply(name: str, job: dict) -> str:
+    """Apply one layer; returns a short note."""
+    if name == "rlimits":
+        applied = limits.apply(job.get("limits", {}), _baseline)
+        return f"address space {applied['as'] // limits.MiB} MiB, cpu {applied['cpu_s']} s, " \
+               f"file size {applied['fsize'] // limits.MiB} MiB, {applied['nofile']} files, no core"
+    if name == "netns":
+        if not identity.network_isolated():
+            raise OSError("the zygote's network namespace is gone")
+        return "no interface but a downed loopback"
+    if name == "uid":
+        identity.drop(job["scratch"])
+        covered = f"; {', '.join(_exposed)} replaced by a view of the interpreter alone" if _exposed else ""
+        return f"uid/gid {identity.NOBODY}, no supplementary groups{covered}"
+    if name == "landlock":
+        notes = landlock.apply(_read_only_paths(), [job["scratch"], os.devnull])
+        return "read-only: interpreter and libraries; read-write: scratch; " + ", ".join(notes)
+    if name == "seccomp":
+        return f"{seccomp.apply()} BPF instructions"
+    raise ValueError(name)
 
 
 def confine(job: dict) -> list[str]:
-    import signal
+    """Apply every available layer; returns their names. Raises if one fails."""
+    applied = []
+    for name in LAYERS:
+        if _available.get(name):
+            _apply(name, job)
+            applied.append(name)
+    limits.cap_output(int(job.get("limits", {}).get("fsize_mib", 1) * limits.MiB))
+    return applied
 
-    # A write past RLIMIT_FSIZE should fail with EFBIG, not kill the child.
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    _rlimits(job.get("limits", {}))
-    return ["rlimits"]
+
+def _unavailable(name: str) -> str | None:
+    if name == "uid":
+        return identity.uid_available()
+    if name == "landlock":
+        return landlock.available()
+    if name == "seccomp":
+        return seccomp.available()
+    return None
+
+
+def _holds(name: str) -> str | None:
+    """After confinement in the probe child: does the layer actually stop something?"""
+    import socket
+
+    try:
+        if name == "uid" and os.getuid() == 0:
+            return "still root"
+        if name == "landlock":
+            try:
+                open("/etc/passwd", "rb").close()
+                return "/etc/passwd is still readable"
+            except PermissionError:
+                pass
+        if name == "seccomp":
+            try:
+                socket.socket(socket.AF_UNIX).close()
+                return "a socket could still be created"
+            except PermissionError:
+                pass
+    except OSError as exc:
+        return f"self-test failed: {exc}"
+    return None
+
+
+def _probe_child(write_fd: int, scratch: str) -> None:
+    report: dict[str, dict] = {}
+    job = {"scratch": scratch, "limits": {}}
+    for name in LAYERS:
+        if not _available.get(name):
+            continue
+        t0 = time.perf_counter()
+        try:
+            note = _apply(name, job)
+        except Exception as exc:  # noqa: BLE001 -- any failure means the layer is unavailable
+            _available[name] = False
+            report[name] = {"active": False, "note": f"failed: {exc}"}
+            continue
+        report[name] = {"active": True, "note": note, "cost_ms": (time.perf_counter() - t0) * 1000}
+    for name, entry in report.items():
+        broken = entry["active"] and _holds(name)
+        if broken:
+            report[name] = {"active": False, "note": f"applied but does not hold: {broken}"}
+    os.write(write_fd, json.dumps(report).encode())
+
+
+_netns: dict = {"active": False, "note": "prepare() was not called"}
+_exposed: list[str] = []  # ancestors of the interpreter the unprivileged uid could not traverse
+
+
+def prepare() -> None:
+    """Called first thing in the zygote, while it is single-threaded (a user namespace needs that)."""
+    global _netns, _exposed
+    t0 = time.perf_counter()
+    try:
+        kind = identity.isolate_network()
+        _netns = {"active": True, "note": kind, "cost_ms": (time.perf_counter() - t0) * 1000}
+    except OSError as exc:
+        _netns = {"active": False, "note": f"unshare failed: {exc}"}
+    if identity.uid_available() is None:
+        try:
+            _exposed = identity.expose([p for p in _read_only_paths() if not p.startswith("/proc/")])
+        except OSError as exc:
+            _exposed = [f"failed: {exc}"]
+
+
+def probe() -> dict[str, dict]:
+    """Find out, once in the zygote, which layers work here; children then apply them all.
+
+    Returns ``{layer: {"active": bool, "note": str, "cost_ms": float}}``.
+    """
+    global _baseline
+    report: dict[str, dict] = {"netns": _netns}
+    _available["netns"] = _netns["active"]
+    _available["rlimits"] = True
+    for name in ("uid", "landlock", "seccomp"):
+        why = _unavailable(name)
+        _available[name] = why is None
+        if why:
+            report[name] = {"active": False, "note": why}
+    _baseline = limits.mapped_bytes()
+    report.update(_probe_in_child())
+    for name in LAYERS:
+        _available[name] = bool(report.get(name, {}).get("active"))
+    return {name: report[name] for name in LAYERS if name in report}
+
+
+def _probe_in_child() -> dict[str, dict]:
+    scratch = tempfile.mkdtemp(prefix="probe-", dir=os.getcwd())
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_fd)
+            _probe_child(write_fd, scratch)
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as fh:
+        data = fh.read()
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass  # the zygote ignores SIGCHLD: children are reaped for it
+    import shutil
+
+    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        return json.loads(data or b"{}")
+    except ValueError:
+        return {name: {"active": False, "note": "the probe child died"} for name in LAYERS if _available.get(name)}
 
 
 # --- Tripwires -------------------------------------------------------------

@@ -22,8 +22,21 @@ from . import wire
 CONTROL_MAX = 1 << 20
 
 
+# The unprivileged uid may be unable to read the interpreter's own library
+# (a pyenv under /root, say), so what a submission may reasonably import is
+# imported here, once; children find it in sys.modules.
+PRELOAD = ("math", "cmath", "random", "itertools", "functools", "collections", "collections.abc", "typing",
+           "dataclasses", "copy", "numbers", "statistics", "operator", "warnings", "time", "re", "string",
+           "fractions", "decimal", "heapq", "bisect", "enum", "abc", "contextlib", "types", "traceback",
+           "linecache", "inspect", "json", "struct", "array", "io", "textwrap", "pprint", "weakref")
+
+
 def _warm_up() -> dict:
     t0 = time.perf_counter()
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
     import numpy  # noqa: F401
     import torch
 
@@ -34,16 +47,18 @@ def _warm_up() -> dict:
     p.grad = torch.ones(3)
     torch.nn.utils.clip_grad_norm_([p], 1.0)
     torch.nn.functional.mse_loss(torch.nn.Linear(2, 1)(torch.ones(1, 2)), torch.ones(1, 1)).backward()
-    import importlib
-
     from . import child, harness, sandbox  # noqa: F401
 
     for name in sorted(harness.NAMES):
         importlib.import_module(f"{__package__}.harness.{name}")
-    return {"warmup_s": time.perf_counter() - t0, "layers": sandbox.probe()}
+    warmup_s = time.perf_counter() - t0
+    return {"warmup_s": warmup_s, "layers": sandbox.probe(), "mapped_mib": sandbox.limits.mapped_bytes() >> 20}
 
 
 def main(control_fd: int) -> None:
+    from . import sandbox
+
+    sandbox.prepare()  # before torch could start a thread
     control = socket.socket(fileno=control_fd)
     # Children are reaped automatically; the trusted side watches them itself.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)

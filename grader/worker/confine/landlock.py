@@ -1,0 +1,110 @@
+"""Landlock: the child sees only the interpreter, its libraries and its own scratch directory.
+
+Everything else -- the project, its references and hidden suites, the
+gradebook, other children's scratch directories -- cannot be opened, listed or
+written. From ABI 4 on, TCP bind/connect is refused too; from ABI 6 on, the
+child cannot signal processes outside its domain (the grader, its siblings).
+Landlock is per thread: it is applied in the single-threaded child, and threads
+started later inherit it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+
+from ._libc import no_new_privs, syscall
+
+NR_CREATE, NR_ADD_RULE, NR_RESTRICT = 444, 445, 446  # the same on every architecture
+CREATE_RULESET_VERSION = 1
+RULE_PATH_BENEATH = 1
+
+EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+REMOVE_DIR, REMOVE_FILE, MAKE_CHAR, MAKE_DIR, MAKE_REG = 1 << 4, 1 << 5, 1 << 6, 1 << 7, 1 << 8
+MAKE_SOCK, MAKE_FIFO, MAKE_BLOCK, MAKE_SYM, REFER, TRUNCATE, IOCTL_DEV = (
+    1 << 9, 1 << 10, 1 << 11, 1 << 12, 1 << 13, 1 << 14, 1 << 15)
+NET_BIND_TCP, NET_CONNECT_TCP = 1 << 0, 1 << 1
+SCOPE_ABSTRACT_UNIX, SCOPE_SIGNAL = 1 << 0, 1 << 1
+
+FILE_RIGHTS = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV
+READ = EXECUTE | READ_FILE | READ_DIR
+WRITE = READ | WRITE_FILE | TRUNCATE | REMOVE_DIR | REMOVE_FILE | MAKE_DIR | MAKE_REG
+
+
+class _Ruleset(ctypes.Structure):
+    _fields_ = [("fs", ctypes.c_uint64), ("net", ctypes.c_uint64), ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def abi() -> int:
+    """The kernel's Landlock ABI version; 0 when Landlock is off or unknown."""
+    try:
+        return syscall(NR_CREATE, None, ctypes.c_size_t(0), ctypes.c_uint32(CREATE_RULESET_VERSION))
+    except OSError:
+        return 0
+
+
+def available() -> str | None:
+    return None if abi() >= 1 else "the kernel has no Landlock (needs Linux 5.13+ with lsm=landlock)"
+
+
+def _handled_fs(version: int) -> int:
+    rights = (1 << 13) - 1
+    if version >= 2:
+        rights |= REFER
+    if version >= 3:
+        rights |= TRUNCATE
+    if version >= 5:
+        rights |= IOCTL_DEV
+    return rights
+
+
+def _ruleset(version: int) -> int:
+    attr = _Ruleset(fs=_handled_fs(version))
+    size = 8
+    if version >= 4:
+        attr.net, size = NET_BIND_TCP | NET_CONNECT_TCP, 16
+    if version >= 6:
+        attr.scoped, size = SCOPE_ABSTRACT_UNIX | SCOPE_SIGNAL, 24
+    return syscall(NR_CREATE, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+
+
+def _allow(ruleset: int, path: str, rights: int, handled: int) -> None:
+    try:
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    except OSError:
+        return  # absent here: nothing to allow
+    try:
+        if not os.path.isdir(path):
+            rights &= FILE_RIGHTS
+        rule = _PathBeneath(allowed=rights & handled, parent_fd=fd)
+        syscall(NR_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(RULE_PATH_BENEATH), ctypes.byref(rule),
+                ctypes.c_uint32(0))
+    finally:
+        os.close(fd)
+
+
+def apply(read_only: list[str], read_write: list[str]) -> list[str]:
+    """Restrict this thread (and its future threads) to the given trees. Returns notes on what is covered."""
+    version = abi()
+    handled = _handled_fs(version)
+    ruleset = _ruleset(version)
+    try:
+        for path in read_only:
+            _allow(ruleset, path, READ, handled)
+        for path in read_write:
+            _allow(ruleset, path, WRITE | (IOCTL_DEV if path.startswith("/dev/") else 0), handled)
+        no_new_privs()
+        syscall(NR_RESTRICT, ctypes.c_int(ruleset), ctypes.c_uint32(0))
+    finally:
+        os.close(ruleset)
+    notes = [f"ABI {version}"]
+    if version < 4:
+        notes.append("no TCP rules (ABI < 4)")
+    if version < 6:
+        notes.append("no signal scoping (ABI < 6)")
+    return notes
