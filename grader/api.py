@@ -25,7 +25,7 @@ def new_seed() -> int:
 
 def grade_submission(zygote: Zygote, path: Path, katas: list[Kata], *, seed: int,
                      examples: int = DEFAULT_EXAMPLES, visible_only: bool = False,
-                     sources: dict[str, Source] | None = None) -> SubmissionResult:
+                     sources: dict[str, Source] | None = None, plugins: Sequence[object] = ()) -> SubmissionResult:
     started = time.perf_counter()
     sources = sources if sources is not None else load(path, katas)
     early: dict[str, KataResult] = {}
@@ -38,20 +38,27 @@ def grade_submission(zygote: Zygote, path: Path, katas: list[Kata], *, seed: int
         else:
             runnable[kata.slug] = src.code
     graded = grade_sources(zygote, [k for k in katas if k.slug in runnable], runnable, seed=seed,
-                           examples=examples, visible_only=visible_only)
+                           examples=examples, visible_only=visible_only, plugins=plugins)
     by_slug = {r.slug: r for r in graded} | early
     return SubmissionResult(
         submission=str(path), katas=[by_slug[k.slug] for k in katas], seed=seed, grader_version=__version__,
         elapsed_s=time.perf_counter() - started, sandbox=list(zygote.layers()),
+        notes=list(dict.fromkeys([*(n for s in sources.values() for n in s.notes), *zygote.notes()])),
     )
 
 
 def grade(paths: Sequence[Path], slugs: Sequence[str] | None = None, *, seed: int | None = None,
           examples: int = DEFAULT_EXAMPLES, limits: Limits | None = None,
-          visible_only: bool = False) -> list[SubmissionResult]:
-    """Grade each submission with one shared warm zygote."""
+          visible_only: bool = False, require_sandbox: bool = False) -> list[SubmissionResult]:
+    """Grade each submission with one shared warm zygote.
+
+    ``require_sandbox``: raise :class:`SandboxUnavailable` rather than grade
+    when a confinement layer is missing on this machine.
+    """
     katas = select(slugs)
     seed = seed if seed is not None else new_seed()
     with Zygote(limits) as zygote:
+        if require_sandbox:
+            zygote.require_full()
         return [grade_submission(zygote, Path(p), katas, seed=seed, examples=examples, visible_only=visible_only)
                 for p in paths]

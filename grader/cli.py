@@ -83,6 +83,34 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("grade-batch")
+def cmd_grade_batch(args: argparse.Namespace) -> int:
+    from .batch.cli import grade_batch_main
+
+    return grade_batch_main(args)
+
+
+@command("export")
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export.cli import export_main
+
+    return export_main(args)
+
+
+@command("release")
+def cmd_release(args: argparse.Namespace) -> int:
+    from .release.cli import release_main
+
+    return release_main(args)
+
+
+@command("gradescope")
+def cmd_gradescope(args: argparse.Namespace) -> int:
+    from .gradescope.cli import gradescope_main
+
+    return gradescope_main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gradkata", description="Gradient-clipping katas and their autograder.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -102,6 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="list the katas, their points and the state of your copy")
     p.add_argument("path", nargs="?", help="exercise folder; default: exercises/")
+
+    from .batch.cli import add_grade_batch_arguments
+    from .export.cli import add_export_arguments
+    from .gradescope.cli import add_gradescope_arguments
+    from .release.cli import add_release_arguments
+
+    add_grade_batch_arguments(sub.add_parser("grade-batch", help="grade a folder of submissions into a gradebook"))
+    add_export_arguments(sub.add_parser("export", help="CSV grades, feedback and results.json from the gradebook"))
+    add_release_arguments(sub.add_parser("release", help="write the student hand-out (no solutions, no suites)"))
+    add_gradescope_arguments(sub.add_parser("gradescope", help="build Gradescope's autograder zip"))
 
     return parser
 

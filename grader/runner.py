@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
@@ -120,7 +120,7 @@ def max_points(kata: Kata) -> float:
 
 
 def run_suites(judges: dict[str, Judge], katas: Iterable[Kata], *, seed: int, examples: int,
-               visible_only: bool = False) -> dict[str, list[CheckResult]]:
+               visible_only: bool = False, plugins: Sequence[object] = ()) -> dict[str, list[CheckResult]]:
     reporter = Reporter(judges)
     paths = [str(k.suite_path) for k in katas if k.slug in judges]
     if not paths:
@@ -129,7 +129,7 @@ def run_suites(judges: dict[str, Judge], katas: Iterable[Kata], *, seed: int, ex
             f"--hypothesis-profile={_register_profile(examples)}"]
     if visible_only:
         args += ["-m", "visible"]
-    pytest.main(args, plugins=[reporter])
+    pytest.main(args, plugins=[reporter, *plugins])
     return reporter.results
 
 
@@ -184,7 +184,8 @@ def _not_implemented(judge: Judge, check: CheckResult) -> bool:
 
 
 def grade_sources(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes | None], *, seed: int,
-                  examples: int = DEFAULT_EXAMPLES, visible_only: bool = False) -> list[KataResult]:
+                  examples: int = DEFAULT_EXAMPLES, visible_only: bool = False,
+                  plugins: Sequence[object] = ()) -> list[KataResult]:
     """Grade one submission: ``sources`` maps each kata slug to the code to import (None: absent)."""
     results: dict[str, KataResult] = {}
     judges: dict[str, Judge] = {}
@@ -202,7 +203,8 @@ def grade_sources(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes | 
         else:
             judges[kata.slug] = Judge(kata, child)
     try:
-        checks = run_suites(judges, katas, seed=seed, examples=examples, visible_only=visible_only)
+        checks = run_suites(judges, katas, seed=seed, examples=examples, visible_only=visible_only,
+                            plugins=plugins)
     finally:
         for judge in judges.values():
             if judge.child is not None:

@@ -1,0 +1,42 @@
+"""`gradkata grade-batch SUBMISSIONS`: the command-line side of :mod:`grader.batch`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .gradebook import DEFAULT_PATH
+
+
+def add_grade_batch_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("submissions", help="folder with one entry per student: a folder, a .py or an .ipynb")
+    p.add_argument("--gradebook", default=str(DEFAULT_PATH), help="SQLite gradebook (default: ./gradebook.sqlite)")
+    p.add_argument("--kata", action="append", metavar="SLUG", help="grade only this kata (repeatable)")
+    p.add_argument("--workers", type=int, help="parallel graders (default: one per CPU core)")
+    p.add_argument("--seed", type=int, help="hypothesis seed (default: the batch's stored seed, else a fresh one)")
+    p.add_argument("--examples", type=int,
+                   help="hypothesis examples per property test (default: the stored count, else 10)")
+    p.add_argument("--timeout", type=float, help="wall-clock seconds per call (default 10)")
+    p.add_argument("--force", action="store_true", help="re-grade students whose submission has not changed")
+    p.add_argument("--no-replay", dest="replay", action="store_false",
+                   help="draw hypothesis examples afresh for every student (slower; same results)")
+    p.add_argument("--quiet", action="store_true", help="no final table")
+
+
+def grade_batch_main(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .gradebook import Gradebook
+    from .run import BatchSettings
+    from .view import run_with_progress, summary, table
+
+    console = Console(stderr=True)
+    settings = BatchSettings(seed=args.seed, examples=args.examples, katas=args.kata, workers=args.workers,
+                             call_s=args.timeout, force=args.force, replay=args.replay)
+    with Gradebook(args.gradebook) as book:
+        outcome = run_with_progress(Path(args.submissions), book, settings, console)
+        if not args.quiet:
+            Console().print(table(book, outcome.katas))
+    print(summary(outcome), file=sys.stderr)
+    return 0  # whatever the scores
