@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._errors import WorkerFault, WorkerStartError
+from ._errors import SandboxUnavailable, WorkerFault, WorkerStartError
 from .worker import wire
 
 WORKER_SOURCE = Path(__file__).parent / "worker"
@@ -56,6 +56,10 @@ class Limits:
     mem_mib: int = 1024
     nproc: int = 256
     output_kib: int = 8
+    # Layers to leave off (tests, benchmarks, a machine where one misbehaves); they then count as
+    # missing, so --require-sandbox refuses. Default: GRADKATA_SANDBOX_OFF="seccomp,landlock".
+    disable: tuple[str, ...] = field(default_factory=lambda: tuple(
+        x for x in os.environ.get("GRADKATA_SANDBOX_OFF", "").split(",") if x))
 
     def for_child(self) -> dict:
         return {"cpu_s": self.cpu_s, "fsize_mib": self.fsize_mib, "nofile": self.nofile, "as_mib": self.as_mib,
@@ -196,7 +200,8 @@ class Zygote:
         os.chmod(self.root / "jobs", 0o711)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.root), "PYTHONDONTWRITEBYTECODE": "1",
-               "PYTHONHASHSEED": "0", "LANG": "C.UTF-8", **THREAD_ENV}
+               "PYTHONHASHSEED": "0", "LANG": "C.UTF-8", **THREAD_ENV,
+               "GRADKATA_SANDBOX_OFF": ",".join(self.limits.disable)}
         with open(self.root / "zygote.log", "wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-S", "-c", BOOT, str(lib), str(theirs.fileno()), *_site_dirs()],
@@ -227,6 +232,14 @@ class Zygote:
 
     def notes(self) -> list[str]:
         return [f"sandbox layer {name} is missing: {why}" for name, why in self.missing().items()]
+
+    def require_full(self) -> None:
+        """Raise :class:`SandboxUnavailable` when any layer is missing (``--require-sandbox``)."""
+        missing = self.missing()
+        if missing:
+            detail = "; ".join(f"{name}: {why}" for name, why in missing.items())
+            raise SandboxUnavailable(f"SandboxUnavailable: refusing to grade without the full sandbox ({detail}); "
+                                     "run `gradkata doctor`")
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None and self.control is not None
