@@ -38,7 +38,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     paths = [Path(p) for p in args.paths] or [_default_path()]
     limits = Limits(call_s=args.timeout) if args.timeout else None
-    results = grade(paths, args.kata, seed=args.seed, examples=args.examples, limits=limits)
+    results = grade(paths, args.kata, seed=args.seed, examples=args.examples, limits=limits,
+                    require_sandbox=args.require_sandbox)
     for result in results:
         print(render(result))
     if args.json:
@@ -51,6 +52,15 @@ def cmd_grade(args: argparse.Namespace) -> int:
                 (target / f"{Path(result.submission).stem}.json").write_text(
                     json.dumps(results_json(result), indent=2) + "\n")
     return 0
+
+
+@command("doctor")
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .doctor import report
+
+    lines, complete = report()
+    print("\n".join(lines))
+    return 0 if complete or not args.strict else 1
 
 
 @command("check")
@@ -122,11 +132,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="hypothesis seed (default: a fresh one, shown in the report)")
     p.add_argument("--examples", type=int, default=30, help="hypothesis examples per property test")
     p.add_argument("--timeout", type=float, help="wall-clock seconds per call")
+    p.add_argument("--require-sandbox", action="store_true",
+                   help="refuse to grade (exit 1) unless every sandbox layer is active here")
 
     p = sub.add_parser("check", help="run one kata's visible examples (fast, for practice)")
     p.add_argument("slug")
     p.add_argument("path", nargs="?", help="folder or file with the code; default: exercises/")
     p.add_argument("--seed", type=int)
+
+    p = sub.add_parser("doctor", help="show which sandbox layers work on this machine and what they cost")
+    p.add_argument("--strict", action="store_true", help="exit 1 when a layer is missing")
 
     p = sub.add_parser("list", help="list the katas, their points and the state of your copy")
     p.add_argument("path", nargs="?", help="exercise folder; default: exercises/")
