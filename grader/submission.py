@@ -23,6 +23,7 @@ class Source:
     problem: str | None = None  # set: the kata gets 0 with this reason
     origin: str = ""
     absent: bool = False  # no file for this kata at all: "not attempted"
+    notes: tuple[str, ...] = ()  # what was left out of a notebook, for the report
 
 
 def check_source(data: bytes, origin: str) -> Source:
@@ -63,13 +64,17 @@ def load(path: Path, katas: list[Kata]) -> dict[str, Source]:
                 problem=f"no {kata.slug}.py in {path.name}/", absent=True)
         return out
     if path.suffix == ".ipynb":
+        from dataclasses import replace
+
         from ._errors import SubmissionError
-        from .notebook import extract_code
+        from .notebook import extract
 
         try:
-            data = extract_code(_read(path), path.name)
+            extracted = extract(_read(path), path.name)
         except SubmissionError as exc:
             return {kata.slug: Source(problem=str(exc), origin=path.name) for kata in katas}
+        source = replace(check_source(extracted.code.encode("utf-8"), path.name), notes=tuple(extracted.notes))
+        return {kata.slug: source for kata in katas}
     elif path.suffix == ".py":
         data = _read(path)
     else:

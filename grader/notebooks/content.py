@@ -1,0 +1,330 @@
+"""What each self-study notebook teaches: prose, demos and which kata topics it collects.
+
+The katas themselves (stubs, checks) are pulled from the catalogue by topic;
+this module holds only the explanations and the demo code around them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Demo:
+    """A markdown explanation followed by code cells (plots are tagged for the tests)."""
+
+    text: str
+    code: tuple[str, ...]
+    plots: bool = True
+
+
+@dataclass(frozen=True)
+class Chapter:
+    stem: str
+    title: str
+    intro: str
+    topics: tuple[str, ...]
+    before: tuple[Demo, ...] = ()  # demos shown before the exercises
+    after: tuple[Demo, ...] = ()  # demos that use the exercises
+    katas: tuple[str, ...] = field(default_factory=tuple)  # extra katas by slug, whatever their topic
+
+
+SETUP = """import numpy as np
+import torch
+import matplotlib.pyplot as plt
+from grader.notebook_check import check, warm_up
+
+warm_up()  # start gradkata's sandboxed grader in the background"""
+
+CLIPPING = Chapter(
+    stem="01_clipping",
+    title="Clipping by norm and by value",
+    intro="""A gradient step moves every weight by `lr * grad`. When one batch produces a gradient a
+hundred times longer than usual, that single step can throw the weights far away from everything
+learned so far. Clipping puts a ceiling on the step before the optimizer takes it. There are two
+common ceilings:
+
+* **by norm**: treat all gradients as one long vector `g`; if its length `||g||` is above a
+  threshold `tau`, shrink the whole vector to length `tau`, i.e. `g <- g / max(1, ||g|| / tau)`.
+  The direction of the step is kept; only its length changes.
+* **by value**: clamp every component to `[-c, c]` on its own. Cheap, but the components that hit
+  the bound are cut while the others are not, so the direction can change a lot.
+
+You will write both, first on NumPy vectors, then on PyTorch parameters the way
+`torch.nn.utils.clip_grad_norm_` and `clip_grad_value_` do it. Each exercise ends with a check
+cell: it sends the source of your function to gradkata's sandboxed grader, which runs the hidden
+tests against PyTorch and explains what it found.""",
+    topics=("clipping",),
+    after=(Demo(
+        text="""### Before and after, side by side
+
+A random 8-component "gradient" with a few large entries, clipped by norm with `tau = 5` and by
+value with `c = 2` using *your* functions. Look at the large entry: norm clipping shrinks every
+bar by the same factor, value clipping flattens only the bars that stick out.""",
+        code=("""rng = np.random.default_rng(0)
+g = rng.normal(0.0, 5.0, size=8)
+clipped = {}
+try:
+    clipped["by norm (tau = 5)"], norm_before, norm_after = clip_by_norm(g, 5.0)
+    clipped["by value (c = 2)"] = clip_by_value(g, 2.0)
+    print(f"||g|| = {norm_before:.3f}; after norm clipping {norm_after:.3f}; "
+          f"after value clipping {np.linalg.norm(clipped['by value (c = 2)']):.3f}")
+except NotImplementedError:
+    print("Implement clip_by_norm and clip_by_value above to see what they do; showing g only.")""",
+              """fig, ax = plt.subplots(figsize=(8, 3.5))
+index = np.arange(len(g))
+width = 0.8 / (1 + len(clipped))
+ax.bar(index, g, width, label="original g")
+for k, (label, values) in enumerate(clipped.items(), 1):
+    ax.bar(index + k * width, values, width, label=label)
+ax.axhline(0, color="black", linewidth=0.5)
+ax.set_xlabel("component")
+ax.set_ylabel("value")
+ax.set_title("A gradient before and after clipping")
+ax.legend()
+plt.show()"""),
+    ),),
+)
+
+EXPLODING = Chapter(
+    stem="02_exploding_gradients",
+    title="Why gradients explode",
+    intro="""Back-propagation through time sends the error from the last step `T` back to step `t`
+through one Jacobian per step in between:
+
+`dL/dh_t = dL/dh_T * (dh_T/dh_{T-1}) * ... * (dh_{t+1}/dh_t)`
+
+For a recurrent layer `h_{k+1} = W_hh h_k + W_xh x_k` every factor is `W_hh`. A product of
+`T - t` copies of the same matrix behaves like a power: when the matrix stretches vectors
+(`||W_hh|| > 1`) the gradient grows geometrically with the distance, when it shrinks them
+(`||W_hh|| < 1`) the gradient fades just as fast. Long sequences make the exponent large, which
+is why RNNs were the first models to need clipping. Non-linearities such as `tanh` only
+multiply in more factors of at most 1; they can tame the growth but not remove it.""",
+    topics=("exploding", "rnn"),
+    before=(Demo(
+        text="""### Measuring it
+
+A linear recurrence over 60 steps with `W_hh = s * Q`, where `Q` is a random orthogonal matrix,
+so `||W_hh|| = s` exactly. We back-propagate a loss on the last hidden state with autograd and
+record the gradient norm at every earlier step. On a log scale, geometric growth or decay is a
+straight line whose slope is `log(s)`.""",
+        code=("""def bptt_norms(scale, steps=60, size=16, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    q, _ = torch.linalg.qr(torch.randn(size, size, generator=gen, dtype=torch.float64))
+    w_hh = scale * q
+    xs = torch.randn(steps, size, generator=gen, dtype=torch.float64)
+    states = [torch.zeros(size, dtype=torch.float64, requires_grad=True)]
+    for x in xs:
+        states.append(w_hh @ states[-1] + 0.1 * x)
+        states[-1].retain_grad()
+    states[-1].sum().backward()
+    # Distance from the last step -> norm of dL/dh at that step.
+    return [float(h.grad.norm()) for h in reversed(states)]""",
+              """fig, ax = plt.subplots(figsize=(8, 4))
+for scale in (0.9, 1.0, 1.1, 1.2):
+    ax.semilogy(bptt_norms(scale), label=f"||W_hh|| = {scale}")
+ax.set_xlabel("steps back from the end of the sequence")
+ax.set_ylabel("||dL/dh_t|| (log scale)")
+ax.set_title("Back-propagation through time: the gradient is a matrix power")
+ax.legend()
+plt.show()"""),
+    ),),
+)
+
+TRAINING = Chapter(
+    stem="03_training_with_clipping",
+    title="Training with clipping",
+    intro="""Inside a training step, clipping has exactly one correct place: after `loss.backward()`
+has filled the gradients and before `optimizer.step()` uses them. Clip earlier and there is
+nothing to clip; clip later and the optimizer has already moved the weights with the raw
+gradients. `clip_grad_norm_` returns the norm it measured *before* clipping, which is the number
+worth logging: how often it exceeds the threshold (the clip rate) tells you whether the
+threshold is doing anything. A clip rate of a few percent to a quarter of the steps is a
+common target; clipping nearly every step means the threshold (or the learning rate) is
+wrong.""",
+    topics=("training", "monitoring"),
+    after=(Demo(
+        text="""### A gradient-norm history
+
+A small regression network trained with a deliberately high learning rate, using your
+`train_step_with_clipping`. We log the pre-clip norm at every step, draw the threshold and count
+how often it was exceeded.""",
+        code=("""def norm_history(steps=150, max_norm=1.0, seed=0):
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.Tanh(), torch.nn.Linear(32, 1))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.2)
+    x = torch.randn(256, 8)
+    y = (x[:, :1] * 3).sin() + 0.3 * torch.randn(256, 1)
+    norms = []
+    for step in range(steps):
+        batch = torch.randint(0, 256, (16,))
+        loss = torch.nn.functional.mse_loss(model(x[batch]), y[batch])
+        norms.append(float(train_step_with_clipping(model, optimizer, loss, max_norm)))
+    return np.array(norms)
+
+MAX_NORM = 1.0
+try:
+    history = norm_history(max_norm=MAX_NORM)
+    print(f"clip rate: {np.mean(history > MAX_NORM):.0%} of {len(history)} steps")
+except NotImplementedError:
+    history = None
+    print("Implement train_step_with_clipping above to see its norm history.")""",
+              """if history is not None:
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    ax.plot(history, linewidth=1, label="pre-clip gradient norm")
+    ax.axhline(MAX_NORM, color="red", linestyle="--", label=f"threshold = {MAX_NORM}")
+    clipped_steps = np.flatnonzero(history > MAX_NORM)
+    ax.scatter(clipped_steps, history[clipped_steps], s=8, color="red", label="clipped steps")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("global gradient norm")
+    ax.set_title(f"Clip rate {np.mean(history > MAX_NORM):.0%}")
+    ax.legend()
+    plt.show()"""),
+    ),),
+)
+
+THRESHOLD = Chapter(
+    stem="04_choosing_a_threshold",
+    title="Choosing a clipping threshold",
+    intro="""There is no universal `max_norm`. Published recipes range from about 0.5 for deep RNNs to
+1 for Transformers and up to 10 for LSTMs, but the right value depends on the model, the loss
+scale and the batch size. A practical way to pick it: train for a while *without* clipping,
+record the global gradient norm of every batch, and look at the distribution. Setting the
+threshold at a high percentile (the 90th is a common choice) clips only the rare outliers and
+leaves ordinary steps alone. Adaptive clippers keep doing this during training, recomputing the
+percentile over the history as it grows.""",
+    topics=("threshold", "adaptive"),
+    before=(Demo(
+        text="""### The distribution of gradient norms
+
+Norms of 300 batches of a small network, without clipping. Most batches sit in a narrow band;
+the long right tail is what clipping is for. The dashed lines mark the median and the 90th
+percentile, the suggested `max_norm`.""",
+        code=("""def unclipped_norms(batches=300, seed=0):
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.ReLU(), torch.nn.Linear(32, 1))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    norms = []
+    for _ in range(batches):
+        x = torch.randn(16, 8)
+        # Heavy-tailed targets: now and then a batch with a huge error.
+        y = x.sum(dim=1, keepdim=True) + torch.distributions.StudentT(2.0).sample((16, 1))
+        optimizer.zero_grad()
+        torch.nn.functional.mse_loss(model(x), y).backward()
+        norms.append(float(torch.sqrt(sum((p.grad ** 2).sum() for p in model.parameters()))))
+        optimizer.step()
+    return np.array(norms)
+
+norms = unclipped_norms()
+suggested = np.percentile(norms, 90)
+print(f"median {np.median(norms):.2f}, 90th percentile {suggested:.2f}, max {norms.max():.2f}")""",
+              """fig, ax = plt.subplots(figsize=(8, 3.5))
+ax.hist(norms, bins=60, color="tab:blue", alpha=0.8)
+ax.axvline(np.median(norms), color="black", linestyle=":", label=f"median {np.median(norms):.2f}")
+ax.axvline(suggested, color="red", linestyle="--", label=f"90th percentile {suggested:.2f} (suggested max_norm)")
+ax.set_xlabel("global gradient norm")
+ax.set_ylabel("batches")
+ax.set_title("Where to put the threshold")
+ax.legend()
+plt.show()"""),
+    ),),
+)
+
+CHECKING = Chapter(
+    stem="05_gradient_checking",
+    title="Gradient checking",
+    intro="""Clipping protects training from gradients that are too large; gradient checking protects
+you from gradients that are simply wrong. The idea: nudge one parameter by `+eps` and `-eps`,
+evaluate the loss both times, and divide the difference by `2 * eps`. This central difference
+agrees with the true derivative up to an error of order `eps**2`, so it is a reliable yardstick
+for a hand-written backward pass. Compare the two gradient vectors with the relative error
+`||a - b|| / (||a|| + ||b|| + 1e-12)`: in float64 a correct gradient gives around `1e-7` or
+less. Work in float64: in float32 the rounding error of each loss evaluation, divided by a tiny
+`2 * eps`, swamps the comparison (PyTorch's `torch.autograd.gradcheck` warns about this too).""",
+    topics=("debugging", "checking"),
+    after=(Demo(
+        text="""### How small should eps be?
+
+Central differences of the quadratic loss `J(theta) = 0.5 theta^T A theta + b^T theta` with your
+`numerical_gradient`, compared with the exact gradient for a range of `eps`. Too large and the
+approximation error dominates; too small and rounding takes over. float32 has far fewer digits
+to spare than float64.""",
+        code=("""def eps_sweep(dtype, eps_values, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    a = torch.randn(5, 5, generator=gen, dtype=torch.float64)
+    a = (a.T @ a + 0.1 * torch.eye(5, dtype=torch.float64)).to(dtype)
+    b = torch.randn(5, generator=gen, dtype=torch.float64).to(dtype)
+    theta = torch.randn(5, generator=gen, dtype=torch.float64).to(dtype)
+    exact = (0.5 * (a + a.T) @ theta + b).double()
+    loss = lambda t: 0.5 * t @ (a @ t) + b @ t
+    return [relative_error(numerical_gradient(loss, theta.clone(), eps).double(), exact) for eps in eps_values]
+
+eps_values = np.logspace(-10, -1, 19)
+try:
+    sweeps = {str(dtype): eps_sweep(dtype, eps_values) for dtype in (torch.float64, torch.float32)}
+except NotImplementedError:
+    sweeps = None
+    print("Implement numerical_gradient and relative_error above to see the sweep.")""",
+              """if sweeps is not None:
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for label, errors in sweeps.items():
+        ax.loglog(eps_values, np.maximum(errors, 1e-17), marker="o", markersize=3, label=label)
+    ax.axhline(1e-7, color="gray", linestyle="--", label="1e-7: gradients match")
+    ax.set_xlabel("eps")
+    ax.set_ylabel("relative error")
+    ax.set_title("Central differences: truncation vs rounding")
+    ax.legend()
+    plt.show()"""),
+    ),),
+)
+
+PITFALLS = Chapter(
+    stem="06_amp_and_accumulation",
+    title="Clipping with mixed precision and gradient accumulation",
+    intro="""Two training tricks change what "the gradient" means at the moment you clip it.
+
+**Mixed precision (AMP).** `GradScaler` multiplies the loss by a large factor (65536 to start)
+so that small float16 gradients do not underflow. The gradients after `backward()` are therefore
+scaled too. Clipping them as they are compares a norm 65536 times too large with your threshold:
+effectively you clip at `max_norm / 65536`. The fix is the order
+`scaler.scale(loss).backward()`, `scaler.unscale_(optimizer)`, clip, `scaler.step(optimizer)`,
+`scaler.update()`. `unscale_` may run only once per step, and `scaler.step` knows not to unscale
+again. In float16 itself a norm above 65504 becomes `inf`, so compute norms in float32.
+
+**Gradient accumulation.** With `k` micro-batches per optimizer step, the gradients add up
+over `k` backward passes and the optimizer steps once. Clip once, after the last micro-batch:
+clipping each micro-batch clips partial sums, which is a different (and batch-order dependent)
+update.""",
+    topics=("amp", "accumulation", "pitfalls", "mixed_precision"),
+    before=(Demo(
+        text="""### Clipping once versus clipping every micro-batch
+
+Two micro-batch gradients accumulated into one step, with `max_norm = 1`. Clipping the sum once
+and clipping each part before adding them give different updates, in length and in direction.""",
+        code=("""def clip_vector(v, max_norm):
+    return v * min(1.0, max_norm / (np.linalg.norm(v) + 1e-6))
+
+micro = [np.array([-1.5, 0.5]), np.array([1.5, 2.0])]
+once = clip_vector(sum(micro), 1.0)
+per_micro = sum(clip_vector(m, 1.0) for m in micro)
+print("clip the accumulated gradient once:", np.round(once, 3))
+print("clip every micro-batch:           ", np.round(per_micro, 3))""",
+              """fig, ax = plt.subplots(figsize=(5, 5))
+for vec, label, color in ((sum(micro), "accumulated, unclipped", "gray"),
+                          (once, "clipped once (correct)", "tab:green"),
+                          (per_micro, "clipped per micro-batch", "tab:red")):
+    ax.annotate("", xy=vec, xytext=(0, 0), arrowprops=dict(arrowstyle="->", color=color, linewidth=2))
+    ax.plot([], [], color=color, label=label)
+ax.add_patch(plt.Circle((0, 0), 1.0, fill=False, linestyle="--", color="black"))
+ax.set_xlim(-1.5, 1.5)
+ax.set_ylim(-0.5, 2.7)
+ax.set_aspect("equal")
+ax.set_title("max_norm = 1 (dashed circle)")
+ax.legend(loc="upper left")
+plt.show()"""),
+    ),),
+)
+
+CHAPTERS = (CLIPPING, EXPLODING, TRAINING, THRESHOLD, CHECKING, PITFALLS)
+OTHERS = Chapter(stem="07_more_katas", title="More katas", intro="Katas that belong to no chapter above.",
+                 topics=())
