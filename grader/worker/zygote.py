@@ -47,6 +47,9 @@ def _warm_up() -> dict:
     p.grad = torch.ones(3)
     torch.nn.utils.clip_grad_norm_([p], 1.0)
     torch.nn.functional.mse_loss(torch.nn.Linear(2, 1)(torch.ones(1, 2)), torch.ones(1, 1)).backward()
+    # The first optimizer built in a process imports ~800 modules (torch._dynamo
+    # among them), about 5 s: pay it here once, not in every training child.
+    torch.optim.SGD([p], lr=0.1).step()
     from . import child, harness, sandbox  # noqa: F401
 
     for name in sorted(harness.NAMES):
