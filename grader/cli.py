@@ -121,6 +121,14 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
     return gradescope_main(args)
 
 
+@command("mistakes")
+def cmd_mistakes(args: argparse.Namespace) -> int:
+    from .mistakes import listing
+
+    print(listing(args.slug, verbose=args.verbose))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gradkata", description="Gradient-clipping katas and their autograder.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -155,6 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_arguments(sub.add_parser("export", help="CSV grades, feedback and results.json from the gradebook"))
     add_release_arguments(sub.add_parser("release", help="write the student hand-out (no solutions, no suites)"))
     add_gradescope_arguments(sub.add_parser("gradescope", help="build Gradescope's autograder zip"))
+
+    p = sub.add_parser("mistakes", help="list the catalogued mistakes the grader can name")
+    p.add_argument("slug", nargs="?", help="only this kata")
+    p.add_argument("-v", "--verbose", action="store_true", help="also print each mistake's feedback")
 
     return parser
 

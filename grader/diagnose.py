@@ -143,6 +143,18 @@ def agree(a: Outcome | None, b: Outcome | None) -> bool:
 
 # --- outcomes ------------------------------------------------------------------
 
+def _ignored(kata: Kata) -> tuple[str, ...]:
+    module = kata.mistakes_module()
+    return tuple(getattr(module, "IGNORE_KEYS", ())) if module else ()
+
+
+def _drop(outcome: Outcome, keys: tuple[str, ...]) -> Outcome:
+    """A kata may declare observation keys that are no evidence of a mistake (``IGNORE_KEYS``)."""
+    if outcome[0] == "ok" and keys and isinstance(outcome[1], dict):
+        return "ok", {k: v for k, v in outcome[1].items() if k not in keys}
+    return outcome
+
+
 def reply_outcome(reply: dict) -> Outcome | None:
     """The candidate's outcome from a worker reply (None: delegated or unusable)."""
     if reply.get("delegated"):
@@ -174,13 +186,14 @@ def mutant_outcome(kata: Kata, mistake: Mistake, scenario: dict, key: bytes | No
     if cache_key not in _MUTANT_CACHE:
         if len(_MUTANT_CACHE) >= _MUTANT_CACHE_MAX:
             _MUTANT_CACHE.clear()
-        _MUTANT_CACHE[cache_key] = trusted_outcome(kata, mistake.mutant, scenario)
+        _MUTANT_CACHE[cache_key] = _drop(trusted_outcome(kata, mistake.mutant, scenario), _ignored(kata))
     return _MUTANT_CACHE[cache_key]
 
 
 def reference_outcome(kata: Kata, scenario: dict) -> Outcome:
     try:
-        return "ok", simplify(cached_observe(kata, "reference", kata.reference, scenario))
+        observed = cached_observe(kata, "reference", kata.reference, scenario)
+        return _drop(("ok", simplify(observed)), _ignored(kata))
     except Exception as exc:
         return "raised", type(exc).__name__
 
@@ -202,7 +215,8 @@ def evidence_from_calls(kata: Kata, calls: Iterable[Call]) -> list[Evidence]:
         outcome = reply_outcome(call.reply)
         if outcome is None:
             continue
-        ev = Evidence(call.scenario, outcome, reference_outcome(kata, call.scenario), _key(call.scenario))
+        ev = Evidence(call.scenario, _drop(outcome, _ignored(kata)), reference_outcome(kata, call.scenario),
+                      _key(call.scenario))
         (passing if agree(outcome, ev.reference) else failing).append(ev)
     return (failing + passing)[:MAX_RECORDED] if failing else passing[: MAX_RECORDED // 2]
 
@@ -216,21 +230,40 @@ def evidence_from_probes(kata: Kata, ask: Callable[[dict], dict | None]) -> list
             break  # the worker is gone; keep what we have
         outcome = reply_outcome(reply)
         if outcome is not None:
-            out.append(Evidence(scenario, outcome, reference_outcome(kata, scenario), _key(scenario)))
+            out.append(Evidence(scenario, _drop(outcome, _ignored(kata)), reference_outcome(kata, scenario),
+                                _key(scenario)))
     return out
 
 
+def units(candidate: Outcome, mutant: Outcome, reference: Outcome) -> Iterable[tuple[bool, bool, bool]]:
+    """The comparison units of one scenario: one per observation key when all three
+    returned, else the whole outcome. Each unit is (candidate agrees with the
+    reference, mutant agrees with the reference, candidate agrees with the mutant).
+    Per key, so a student who makes the catalogued mistake but returns, say, None
+    instead of a norm still matches on the gradients."""
+    whole = (candidate, mutant, reference)
+    if all(o[0] == "ok" and isinstance(o[1], dict) for o in whole):
+        c, m, r = (o[1] for o in whole)
+        for key in sorted(set(c) | set(m) | set(r)):
+            a, b, ref = c.get(key), m.get(key), r.get(key)
+            yield same(a, ref), same(b, ref), same(a, b)
+    else:
+        yield agree(candidate, reference), agree(mutant, reference), agree(candidate, mutant)
+
+
 def scores(kata: Kata, evidence: list[Evidence], mistakes: list[Mistake]) -> dict[str, float]:
-    """Per mistake: the share of informative scenarios on which its mutant agrees with the candidate."""
+    """Per mistake: the share of informative comparison units (where the candidate or
+    the mutant differs from the reference) on which its mutant agrees with the candidate."""
     out = {}
     for mistake in mistakes:
         hits = informative = 0
         for ev in evidence:
             mine = mutant_outcome(kata, mistake, ev.scenario, ev.key)
-            if agree(ev.candidate, ev.reference) and agree(mine, ev.reference):
-                continue
-            informative += 1
-            hits += agree(mine, ev.candidate)
+            for cand_ok, mine_ok, both in units(ev.candidate, mine, ev.reference):
+                if cand_ok and mine_ok:
+                    continue
+                informative += 1
+                hits += both
         out[mistake.id] = hits / informative if informative else 0.0
     return out
 
@@ -380,9 +413,9 @@ def delegation(kata: Kata, names: Iterable[str]) -> Diagnosis:
     return Diagnosis(
         kata=kata.slug, mistake=f"{kata.slug}/delegation", title="Delegated to PyTorch's built-in",
         message=(f"Your code uses {listed}. This kata asks you to write the clipping yourself, so a submission "
-                 "that calls the built-in earns no points here.\nWhy it matters: the exercise is to understand "
-                 "what the built-in does (global norm, coefficient capped at 1, in-place scaling); PyTorch is "
-                 "the grader's oracle, not yours.\nFix: remove the call and the import. To compare with torch "
+                 "that calls the built-in earns no points here.\nWhy it matters: writing the rule yourself is "
+                 "how you learn what the built-in does and what it quietly handles; PyTorch is the grader's "
+                 "oracle, not yours.\nFix: remove the call and the import. To compare with torch "
                  "while you work, do it under `if __name__ == \"__main__\":`, which the grader ignores."),
         evidence="named in the source" if names else "")
 
@@ -460,6 +493,6 @@ def diagnose_functions(kata: Kata, funcs: dict[str, Callable], source: str | Non
     """Behavioural diagnosis of trusted in-process functions (tests, the confusion matrix)."""
     evidence = evidence_from_calls(kata, calls or [])
     for scenario in probes(kata):
-        outcome = trusted_outcome(kata, funcs, scenario)
+        outcome = _drop(trusted_outcome(kata, funcs, scenario), _ignored(kata))
         evidence.append(Evidence(scenario, outcome, reference_outcome(kata, scenario), _key(scenario)))
     return behavioural(kata, evidence, parse(source))

@@ -66,3 +66,19 @@ def indistinguishable(kata: Kata) -> list[frozenset[str]]:
     naming any member of the group counts as naming each of them."""
     module = kata.mistakes_module()
     return [frozenset(group) for group in getattr(module, "EQUIVALENT", [])] if module else []
+
+
+def listing(slug: str | None = None, verbose: bool = False) -> str:
+    """The text of `gradkata mistakes [SLUG]`: every catalogued mistake, by kata."""
+    from .katas import get
+
+    katas = [get(slug)] if slug else all_katas()
+    lines = []
+    for kata in katas:
+        mistakes = catalogue(kata)
+        lines.append(f"{kata.slug} ({len(mistakes)} mistakes)")
+        for m in mistakes:
+            lines.append(f"  {m.id:48} {m.title}")
+            if verbose:
+                lines.extend(f"      {line}" for line in m.feedback().splitlines())
+    return "\n".join(lines)

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 from ._errors import WorkerFault
+from .diagnose import diagnose_all
 from .judge import CandidateRaised, Delegated, Judge
 from .katas import Kata
 from .pool import Child, Zygote
@@ -205,6 +206,8 @@ def grade_sources(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes | 
     try:
         checks = run_suites(judges, katas, seed=seed, examples=examples, visible_only=visible_only,
                             plugins=plugins)
+        # While the children live: diagnosis may put probes to a failing candidate.
+        diagnoses = diagnose_all(judges, checks, sources)
     finally:
         for judge in judges.values():
             if judge.child is not None:
@@ -215,6 +218,7 @@ def grade_sources(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes | 
             judge = judges[kata.slug]
             results[kata.slug] = _conclude(kata, judge, checks.get(kata.slug, []), judge.child.output(),
                                            elapsed / max(len(judges), 1))
+            results[kata.slug].diagnoses = diagnoses.get(kata.slug, [])
             judge.child.close()
     return [results[k.slug] for k in katas]
 
