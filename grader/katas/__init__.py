@@ -13,6 +13,10 @@ SLUGS = (
     "clip_by_value",
     "train_step_with_clipping",
     "gradient_check",
+    "adaptive_clipper",
+    "adaptive_grad_clip",
+    "train_step_accumulate",
+    "find_clipping_threshold",
 )
 
 

@@ -22,7 +22,8 @@ def build_model(spec: dict):
         layers.append(torch.nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(torch.nn.Tanh())
-    model = torch.nn.Sequential(*layers).double()
+    # float64 unless the scenario asks otherwise (AMP needs float32 gradients).
+    model = torch.nn.Sequential(*layers).to(getattr(torch, spec.get("dtype", "float64")))
     gain = spec.get("gain", 1.0)
     with torch.no_grad():
         for p in model.parameters():
@@ -83,3 +84,87 @@ def stale_grads(model, value: float) -> None:
 
     for p in model.parameters():
         p.grad = torch.full_like(p, value)
+
+
+# --- Loops that build their own optimizer (find_clipping_threshold, train_rnn_with_clipping) ---
+
+class Loader:
+    """A list-like loader of (x, y) batches that notes each batch it hands out.
+
+    ``len()`` works as on a DataLoader; every pass re-iterates from the start.
+    """
+
+    def __init__(self, name: str, xs, ys, events: list[str]):
+        self.name, self._xs, self._ys, self._events = name, xs, ys, events
+
+    def __len__(self) -> int:
+        return len(self._xs)
+
+    def __iter__(self):
+        for i in range(len(self._xs)):
+            self._events.append(f"{self.name}:{i}")
+            yield self._xs[i], self._ys[i]
+
+
+class StepWatch:
+    """Sees every ``optimizer.step()`` and ``zero_grad()`` while active, also of
+    optimizers the code under test creates itself (a global step pre-hook, and
+    ``zero_grad`` wrapped on the classes for the duration)."""
+
+    def __init__(self, model, events: list[str]):
+        self._params = list(model.parameters())
+        self.events = events
+        self.kinds: list[str] = []
+        self.lrs: list[float] = []
+        self.norms_at_step: list[float] = []
+        self.norms_at_zero_grad: list[float] = []
+        self._undo: list = []
+
+    def _on_step(self, optimizer, args, kwargs) -> None:
+        self.events.append("step")
+        self.kinds.append(type(optimizer).__name__)
+        self.lrs.append(float(optimizer.param_groups[0].get("lr", float("nan"))))
+        self.norms_at_step.append(grad_norm(self._params))
+
+    def _wrap_zero_grad(self, cls) -> None:
+        original = cls.__dict__["zero_grad"]
+        watch = self
+
+        def zero_grad(self_, *args, **kwargs):
+            watch.events.append("zero_grad")
+            watch.norms_at_zero_grad.append(grad_norm(watch._params))
+            return original(self_, *args, **kwargs)
+
+        cls.zero_grad = zero_grad
+        self._undo.append(lambda: setattr(cls, "zero_grad", original))
+
+    def __enter__(self) -> "StepWatch":
+        import torch
+        from torch.optim.optimizer import register_optimizer_step_pre_hook
+
+        handle = register_optimizer_step_pre_hook(self._on_step)
+        self._undo.append(handle.remove)
+        self._wrap_zero_grad(torch.optim.Optimizer)
+        self._wrap_zero_grad(torch.nn.Module)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+
+def watch_forward(model, events: list[str]):
+    """Note each forward pass and whether autograd was recording it."""
+    import torch
+
+    def hook(module, args):
+        events.append("forward" if torch.is_grad_enabled() else "forward:no_grad")
+
+    return model.register_forward_pre_hook(hook)
+
+
+def class_labels(array) -> "object":
+    """Integer class labels (int64 tensor) from a plain array."""
+    import torch
+
+    return torch.from_numpy(np.asarray(array, dtype=np.int64))

@@ -1,0 +1,81 @@
+"""Kata: measure the gradient norms of a few batches and suggest a clipping threshold."""
+
+from __future__ import annotations
+
+from .._kata import Kata
+
+
+def _oracle() -> dict:
+    import torch
+
+    def find_clipping_threshold(model, dataloader, criterion, device, num_batches=100):
+        norms = []
+        batches = iter(dataloader)
+        while len(norms) < num_batches:
+            try:
+                x, y = next(batches)
+            except StopIteration:
+                break
+            model.zero_grad(set_to_none=True)
+            output = model(x.to(device))
+            criterion(output.view(-1, output.size(-1)), y.to(device).view(-1)).backward()
+            grads = [p.grad for p in model.parameters() if p.grad is not None]
+            norms.append(torch.nn.utils.get_total_norm(grads, 2.0).double())
+        history = torch.stack(norms)
+        return history.numpy(), float(torch.quantile(history, 0.9))
+
+    return {"find_clipping_threshold": find_clipping_threshold}
+
+
+STUB = '''
+import numpy as np
+import torch
+
+
+def find_clipping_threshold(model, dataloader, criterion, device, num_batches=100):
+    """Measure the gradient norm of a few batches and suggest a max_norm.
+
+    Before you clip, look: run up to ``num_batches`` batches through the model,
+    back-propagate each one's loss on its own, and record the global gradient
+    norm (the one clip_grad_norm_ would compare with max_norm):
+
+        total_norm = sqrt(sum over parameters p of ||p.grad||^2)
+
+    This is a measurement, not training:
+      * clear the gradients before every batch, or each norm includes the
+        previous batches' gradients (and whatever was left in .grad before);
+      * never update the weights (no optimizer, no clipping).
+
+    Suggest the 90th percentile of the recorded norms as max_norm
+    (``np.percentile(norms, 90)``): about one step in ten would be clipped.
+
+    Args:
+        model: a torch.nn.Module returning class scores of shape (batch, classes).
+        dataloader: an iterable of (x, y) batches; y holds class indices.
+        criterion: the loss, e.g. torch.nn.CrossEntropyLoss(); call it as
+            ``criterion(output.view(-1, output.size(-1)), y.view(-1))``.
+        device: where to move each batch (``x.to(device)``).
+        num_batches: the most batches to look at; fewer if the loader runs out.
+
+    Returns:
+        (norms, suggested): norms, a 1-D NumPy array with one norm per batch in
+        the order seen; suggested, their 90th percentile (a float).
+
+    Example:
+        norms 1, 2, ..., 10 suggest np.percentile(norms, 90) = 9.1.
+    """
+    raise NotImplementedError("find_clipping_threshold is not implemented yet")
+'''
+
+KATA = Kata(
+    slug="find_clipping_threshold",
+    title="Find a clipping threshold",
+    topic="monitoring",
+    summary="Implement find_clipping_threshold(model, dataloader, criterion, device, num_batches=100): record "
+    "the global gradient norm of each of up to num_batches batches without training, and suggest the 90th "
+    "percentile as max_norm.",
+    functions=("find_clipping_threshold",),
+    stub=STUB,
+    oracle=_oracle,
+    tags=("torch", "monitoring"),
+)
