@@ -1,0 +1,124 @@
+"""The usual mistakes in gradient accumulation with clipping: mutants, feedback, probes."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from grader.mistakes import Mistake
+
+SLUG = "train_step_accumulate"
+
+
+def _clip(model, max_norm):
+    return torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+
+
+def clip_every_micro_batch(model, optimizer, criterion, micro_batches, max_norm=1.0):
+    optimizer.zero_grad()
+    total = torch.tensor(0.0)
+    for x, y in micro_batches:
+        (criterion(model(x), y) / len(micro_batches)).backward()
+        total = _clip(model, max_norm)  # clips the partial sum, every time
+    optimizer.step()
+    return total
+
+
+def sum_not_average(model, optimizer, criterion, micro_batches, max_norm=1.0):
+    optimizer.zero_grad()
+    for x, y in micro_batches:
+        criterion(model(x), y).backward()  # not divided by the number of micro-batches
+    total = _clip(model, max_norm)
+    optimizer.step()
+    return total
+
+
+def step_every_micro_batch(model, optimizer, criterion, micro_batches, max_norm=1.0):
+    total = torch.tensor(0.0)
+    for x, y in micro_batches:
+        optimizer.zero_grad()
+        (criterion(model(x), y) / len(micro_batches)).backward()
+        total = _clip(model, max_norm)
+        optimizer.step()
+    return total
+
+
+def no_zero_grad(model, optimizer, criterion, micro_batches, max_norm=1.0):
+    for x, y in micro_batches:
+        (criterion(model(x), y) / len(micro_batches)).backward()
+    total = _clip(model, max_norm)
+    optimizer.step()
+    return total
+
+
+def post_clip_norm(model, optimizer, criterion, micro_batches, max_norm=1.0):
+    optimizer.zero_grad()
+    for x, y in micro_batches:
+        (criterion(model(x), y) / len(micro_batches)).backward()
+    _clip(model, max_norm)
+    optimizer.step()
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+
+
+def _m(name, title, fn, what, symptom, why, fix) -> Mistake:
+    return Mistake(id=f"{SLUG}/{name}", title=title, what=what, symptom=symptom, why=why, fix=fix,
+                   mutant={"train_step_accumulate": fn})
+
+
+MISTAKES = [
+    _m("clip-every-micro-batch", "Clipped after every micro-batch", clip_every_micro_batch,
+       "Your code clipped the gradients after each micro-batch's backward instead of once after the last.",
+       "Each clip shrinks a partial sum, and later micro-batches add unclipped gradients on top: the gradient "
+       "at optimizer.step() is neither the clipped total nor bounded by max_norm, and early micro-batches "
+       "count for less than late ones.",
+       "The update depends on how the batch was split and on the order of the micro-batches; with many "
+       "micro-batches its norm can reach n * max_norm, so the clipping bound you tuned no longer holds.",
+       "Accumulate all micro-batches first, then call clip_grad_norm_ once, right before optimizer.step()."),
+    _m("sum-not-average", "Micro-batch losses summed, not averaged", sum_not_average,
+       "Your code back-propagated each micro-batch loss without dividing it by the number of micro-batches.",
+       "The accumulated gradient is n times the gradient of the average loss: the returned norm is n times "
+       "too large and, when nothing is clipped, the step is n times too long.",
+       "Splitting a batch into more micro-batches silently multiplies the learning rate, and clipping kicks in "
+       "far more often than with the full batch.",
+       "Divide each micro-batch loss by len(micro_batches) before backward()."),
+    _m("step-every-micro-batch", "One optimizer step per micro-batch", step_every_micro_batch,
+       "Your code called optimizer.step() (and zero_grad) inside the loop over micro-batches.",
+       "The model takes n small steps, each from one micro-batch, instead of one step from the accumulated "
+       "gradient.",
+       "That is not accumulation: each step sees a fraction of the batch (noisier gradients), optimizer "
+       "state such as Adam's moments advances n times, and the effective batch size is the micro-batch.",
+       "Zero once before the loop, backward every micro-batch inside it, then clip and step once after it."),
+    _m("no-zero-grad", "Gradients never cleared", no_zero_grad,
+       "Your code never called optimizer.zero_grad() (or model.zero_grad()).",
+       "Gradients from the previous step are still in .grad and get added to this step's, so the norm and "
+       "the update are wrong from the second call on (or from the first, if anything is left over).",
+       "Accumulation relies on .grad adding up; without clearing it between optimizer steps, every step "
+       "re-applies all earlier gradients.",
+       "Call optimizer.zero_grad() once at the start of the step, before the first micro-batch."),
+    _m("post-clip-norm", "Returned the norm after clipping", post_clip_norm,
+       "Your code returned the gradient norm measured after clipping.",
+       "The returned value never exceeds max_norm.",
+       "The pre-clip norm is the number you log to see gradients explode; capped at max_norm it hides them.",
+       "Return the value clip_grad_norm_ returns: the norm before clipping."),
+]
+
+
+def _probe(rows_per_step, seed, gain, max_norm, optimizer="sgd", stale=0.5) -> dict:
+    rng = np.random.default_rng(seed)
+    steps = [[{"x": rng.normal(size=(r, 3)), "y": 2.0 * rng.normal(size=(r, 2))} for r in rows]
+             for rows in rows_per_step]
+    return {"model": {"sizes": [3, 5, 2], "seed": seed, "gain": gain},
+            "optimizer": {"optimizer": optimizer, "lr": 0.1}, "criterion": "mse", "steps": steps,
+            "max_norm": max_norm, "stale": stale}
+
+
+# Large gradients with a small max_norm (per-micro-batch clipping, stepping,
+# post-clip norm), tiny gradients far below it (sum vs average) and stale
+# gradients (zero_grad).
+PROBES = [
+    _probe([[2, 2, 2, 2]], 0, 4.0, 0.5),
+    _probe([[3, 3, 3], [2, 2]], 1, 1.0, 1e6),
+    _probe([[2, 2], [2, 2]], 2, 1.0, 100.0, stale=5.0),
+    _probe([[4, 4]], 3, 3.0, 1.0, optimizer="momentum"),
+]
