@@ -1,0 +1,3 @@
+def clip_by_value(g, c):
+    while True:
+        pass

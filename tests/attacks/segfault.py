@@ -1,0 +1,5 @@
+import ctypes
+
+
+def clip_by_value(g, c):
+    ctypes.string_at(0)
