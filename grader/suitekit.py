@@ -142,6 +142,19 @@ def global_norm(scenario: dict) -> float:
 
 
 @st.composite
+def numpy_vectors(draw, dtypes=("float32", "float64"), max_dims: int = 2, max_side: int = 8) -> np.ndarray:
+    """A NumPy gradient: 1-D or 2-D, float32 or float64, at one of SCALES."""
+    dtype = draw(st.sampled_from(dtypes))
+    scale = draw(st.sampled_from(SCALES))
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=max_dims, min_side=1, max_side=max_side))
+    g = draw(hnp.arrays(np.float64, shape, elements=st.floats(-10, 10, width=32, allow_subnormal=False)))
+    # Components under 1e-4 (before scaling) become exact zeros: their squares
+    # would underflow in float32, and the norm would then depend on the order
+    # of accumulation rather than on whether the code is right.
+    return (np.where(np.abs(g) < 1e-4, 0.0, g) * scale).astype(dtype)
+
+
+@st.composite
 def param_sets(draw, dtypes=("float32", "float64"), containers=("list", "tuple", "generator", "single"),
                max_params: int = 4, allow_none: bool = True, allow_empty: bool = True) -> dict:
     """Parameters with gradients: shapes, dtypes, scales, some grads None, any container."""

@@ -4,6 +4,11 @@ Scenario: {"model": {"sizes": [...], "seed": int, "gain": float},
 "optimizer": {"optimizer": "sgd"|"momentum"|"adam", "lr": float},
 "x": array (steps, batch, in), "y": array (steps, batch, out),
 "max_norm": float or None (None: rely on the default), "stale": float}.
+
+Observation: "initial" (the weights before the first call), "params" (the
+weights after each call), "returned" (each call's return value), "events"
+and "step_starts" (the order of backward / zero_grad / step, and where each
+call's events begin), "norms_at_step" (the gradient norm at each step()).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ def run(funcs: dict, scenario: dict) -> dict:
     optimizer = _training.build_optimizer(model, scenario["optimizer"])
     recorder = _training.Recorder(model, optimizer)
     _training.stale_grads(model, scenario.get("stale", 0.0))
+    initial = recorder.snapshot()
     x = torch.from_numpy(scenario["x"])
     y = torch.from_numpy(scenario["y"])
     returned, params, starts = [], [], []
@@ -34,6 +40,7 @@ def run(funcs: dict, scenario: dict) -> dict:
         params.append(recorder.snapshot())
     return {
         "returned": returned,
+        "initial": initial,
         "params": params,
         "events": recorder.events,
         "step_starts": starts,

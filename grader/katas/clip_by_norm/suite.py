@@ -1,0 +1,152 @@
+"""Hidden suite: the NumPy clip_by_norm(g, tau) against the reference and torch (in float64)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from grader.suitekit import (Mismatch, close, fmt_array, fmt_num, fmt_value, number, numpy_vectors, points,
+                             visible)
+
+KATA = "clip_by_norm"
+
+# tau as a multiple of ||g||: heavy clipping, some, exactly at the norm, none.
+RATIOS = (1e-6, 0.01, 0.5, 1.0, 2.0, 100.0)
+NAMES = ("the clipped array", "norm_before", "norm_after")
+
+
+def scenario(g, tau, dtype="float64") -> dict:
+    return {"g": np.asarray(g, dtype=dtype), "tau": tau}
+
+
+def _call(s: dict) -> str:
+    return f"clip_by_norm(g={fmt_array(s['g'])}, tau={fmt_num(s['tau'])})"
+
+
+def _parts(call: str, returned: dict) -> list[dict]:
+    if returned.get("type") not in ("tuple", "list") or returned.get("length") != 3:
+        raise Mismatch(f"Called {call}. Returned {fmt_value(returned)}, expected a tuple of three values "
+                       "(g_clipped, norm_before, norm_after).")
+    return returned["items"]
+
+
+def _expect_array(call: str, got: dict, want: np.ndarray, oracle: np.ndarray, dtype: str) -> None:
+    torch_says = f" (PyTorch gives {fmt_array(oracle)})"
+    if got.get("type") != "ndarray":
+        raise Mismatch(f"Called {call}. Returned {fmt_value(got)} as the clipped gradient, expected the NumPy "
+                       f"array {fmt_array(want)}.")
+    value = np.asarray(got["value"])
+    if value.shape != want.shape:
+        raise Mismatch(f"Called {call}. The clipped array has shape {list(value.shape)}, expected "
+                       f"{list(want.shape)}, the shape of g.")
+    if not close(value, want, dtype):
+        raise Mismatch(f"Called {call}. Returned the clipped array {fmt_array(value)}, expected "
+                       f"{fmt_array(want)}{torch_says}.")
+
+
+def _expect_norm(call: str, got: dict, want: float, oracle: float, dtype: str, what: str) -> None:
+    value = number(got)
+    if value is None:
+        raise Mismatch(f"Called {call}. Returned {fmt_value(got)} as {what}, expected the number {fmt_num(want)} "
+                       f"(PyTorch gives {fmt_num(oracle)}).")
+    if not close(value, want, dtype):
+        raise Mismatch(f"Called {call}. Returned {what} = {fmt_num(value)}, expected {fmt_num(want)} "
+                       f"(PyTorch gives {fmt_num(oracle)}).")
+
+
+def check(judge, s: dict) -> None:
+    call = _call(s)
+    dtype = np.asarray(s["g"]).dtype.name
+    want, oracle = judge.reference(s), judge.oracle(s)
+    want_parts, oracle_parts = want["returned"]["items"], oracle["returned"]["items"]
+    for w, o in zip(want_parts, oracle_parts):
+        assert close(w["value"], o["value"], dtype), "grader bug: reference != torch"
+    got = judge.candidate(s)
+    if not np.array_equal(got["g_after"], s["g"], equal_nan=True):
+        raise Mismatch(f"Called {call}. Afterwards g is {fmt_array(got['g_after'])}: the caller's array was "
+                       "modified. Leave g alone and return a new array.")
+    parts = _parts(call, got["returned"])
+    _expect_array(call, parts[0], want_parts[0]["value"], oracle_parts[0]["value"], dtype)
+    for i in (1, 2):
+        _expect_norm(call, parts[i], number(want_parts[i]), number(oracle_parts[i]), dtype, NAMES[i])
+
+
+@visible
+@points(2)
+def test_worked_example(judge):
+    """The NumPy demo: rng = default_rng(0), g = rng.normal(0, 5, 8), tau = 5: ||g|| 9.313 shrinks to 5."""
+    g = np.random.default_rng(0).normal(0.0, 5.0, size=8)
+    check(judge, scenario(g, 5.0))
+
+
+@visible
+@points(1)
+def test_short_vector_is_unchanged(judge):
+    check(judge, scenario([0.3, -0.4], 1.0))
+
+
+@points(4)
+@given(g=numpy_vectors(), ratio=st.sampled_from(RATIOS))
+def test_matches_torch_on_generated_inputs(judge, g, ratio):
+    norm = float(np.linalg.norm(g.astype(np.float64).ravel()))
+    tau = ratio * norm if norm > 0 else ratio
+    check(judge, {"g": g, "tau": float(tau)})
+
+
+@points(1)
+def test_input_is_not_modified(judge):
+    check(judge, scenario([30.0, -40.0, 120.0], 6.5))
+
+
+@points(1)
+def test_norm_exactly_at_threshold(judge):
+    check(judge, scenario([3.0, 4.0], 5.0))
+
+
+@points(1)
+def test_zero_vector(judge):
+    check(judge, scenario([0.0, 0.0, 0.0], 1.0))
+
+
+@points(1)
+def test_matrix_uses_the_norm_of_all_elements(judge):
+    """For a 2-D g the norm is over every element (Frobenius), not the matrix 2-norm."""
+    check(judge, scenario([[3.0, 4.0, 0.0], [0.0, 12.0, -1.0]], 2.0))
+
+
+@points(1)
+def test_float32_input(judge):
+    g = np.random.default_rng(1).normal(0.0, 3.0, size=16)
+    check(judge, scenario(g, 2.0, dtype="float32"))
+
+
+@points(1)
+def test_integer_tau(judge):
+    s = scenario([6.0, 8.0], 5.0)
+    s["tau"] = 5
+    check(judge, s)
+
+
+@points(1)
+def test_tiny_and_huge_magnitudes(judge):
+    check(judge, scenario([1e-150, -3e-150], 1e-151))
+    check(judge, scenario([3e150, 4e150], 1.0))
+
+
+@points(1)
+def test_empty_vector(judge):
+    check(judge, scenario(np.zeros(0), 1.0))
+
+
+@points(1)
+def test_very_small_tau(judge):
+    check(judge, scenario([1.0, -2.0, 2.0], 1e-9))
+
+
+@points(1)
+def test_result_norm_is_tau_after_clipping(judge):
+    g = np.linspace(-5.0, 7.0, 13)
+    check(judge, scenario(g, math.pi))
