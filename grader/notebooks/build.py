@@ -11,6 +11,7 @@ tests can find exercises, checks and plots:
 from __future__ import annotations
 
 import hashlib
+import json
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,9 @@ def _notebook(cells: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
 
 
 def chapter_katas(chapter: Chapter, katas: list[Kata]) -> list[Kata]:
-    return [k for k in katas if k.topic in chapter.topics or k.slug in chapter.katas]
+    """A chapter's katas: those it names, then those of its topics that no chapter names."""
+    named = {slug for c in CHAPTERS for slug in c.katas}
+    return [k for k in katas if k.slug in chapter.katas or (k.topic in chapter.topics and k.slug not in named)]
 
 
 def _chapters(katas: list[Kata]) -> list[tuple[Chapter, list[Kata]]]:
@@ -177,9 +180,9 @@ def render(nb: nbformat.NotebookNode) -> str:
 def comparable(nb: nbformat.NotebookNode) -> list[tuple]:
     """Cell types, sources and metadata: what the drift test compares (never outputs)."""
     meta = {k: v for k, v in nb.metadata.items() if k in ("kernelspec",)}
-    return [("notebook", repr(meta))] + [
-        (c.cell_type, c.source, repr({k: v for k, v in c.metadata.items() if k not in ("execution", "collapsed",
-                                                                                       "scrolled")}))
+    volatile = ("execution", "collapsed", "scrolled")
+    return [("notebook", json.dumps(meta, sort_keys=True))] + [
+        (c.cell_type, c.source, json.dumps({k: v for k, v in c.metadata.items() if k not in volatile}, sort_keys=True))
         for c in nb.cells]
 
 

@@ -143,6 +143,7 @@ threshold is doing anything. A clip rate of a few percent to a quarter of the st
 common target; clipping nearly every step means the threshold (or the learning rate) is
 wrong.""",
     topics=("training", "monitoring"),
+    katas=("gradient_monitor", "train_rnn_with_clipping"),
     after=(Demo(
         text="""### A gradient-norm history
 
@@ -194,6 +195,7 @@ threshold at a high percentile (the 90th is a common choice) clips only the rare
 leaves ordinary steps alone. Adaptive clippers keep doing this during training, recomputing the
 percentile over the history as it grows.""",
     topics=("threshold", "adaptive"),
+    katas=("find_clipping_threshold", "adaptive_clipper", "adaptive_grad_clip"),
     before=(Demo(
         text="""### The distribution of gradient norms
 
@@ -242,6 +244,7 @@ for a hand-written backward pass. Compare the two gradient vectors with the rela
 less. Work in float64: in float32 the rounding error of each loss evaluation, divided by a tiny
 `2 * eps`, swamps the comparison (PyTorch's `torch.autograd.gradcheck` warns about this too).""",
     topics=("debugging", "checking"),
+    katas=("gradient_check",),
     after=(Demo(
         text="""### How small should eps be?
 
@@ -296,6 +299,7 @@ over `k` backward passes and the optimizer steps once. Clip once, after the last
 clipping each micro-batch clips partial sums, which is a different (and batch-order dependent)
 update.""",
     topics=("amp", "accumulation", "pitfalls", "mixed_precision"),
+    katas=("train_step_accumulate", "train_step_amp"),
     before=(Demo(
         text="""### Clipping once versus clipping every micro-batch
 
