@@ -17,6 +17,7 @@ SLUGS = (
     "adaptive_grad_clip",
     "train_step_accumulate",
     "find_clipping_threshold",
+    "train_step_amp",
 )
 
 

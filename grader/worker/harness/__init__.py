@@ -19,5 +19,6 @@ NAMES = frozenset(
         "adaptive_grad_clip",
         "train_step_accumulate",
         "find_clipping_threshold",
+        "train_step_amp",
     ]
 )
