@@ -18,6 +18,7 @@ SLUGS = (
     "train_step_accumulate",
     "find_clipping_threshold",
     "train_step_amp",
+    "gradient_monitor",
 )
 
 

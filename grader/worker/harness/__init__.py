@@ -20,5 +20,6 @@ NAMES = frozenset(
         "train_step_accumulate",
         "find_clipping_threshold",
         "train_step_amp",
+        "gradient_monitor",
     ]
 )
