@@ -19,6 +19,7 @@ SLUGS = (
     "find_clipping_threshold",
     "train_step_amp",
     "gradient_monitor",
+    "train_rnn_with_clipping",
 )
 
 

@@ -21,5 +21,6 @@ NAMES = frozenset(
         "find_clipping_threshold",
         "train_step_amp",
         "gradient_monitor",
+        "train_rnn_with_clipping",
     ]
 )
