@@ -71,7 +71,7 @@ def resolve(book: Gradebook, s: BatchSettings) -> tuple[int, int, list[str], flo
 
 def pending(book: Gradebook, entries: list[Entry], *, seed: int, examples: int, katas: list[str],
             force: bool) -> tuple[list[tuple[Entry, str]], list[str]]:
-    version = grader_version()
+    version = grader_version(katas)
     todo, skipped = [], []
     for entry in entries:
         digest = content_hash(entry.path)
@@ -100,7 +100,8 @@ def grade_batch(folder: Path, book: Gradebook, settings: BatchSettings,
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(n, mp_context=ctx, initializer=workers.init,
                                  initargs=(katas, call_s, settings.replay)) as pool:
-            futures: set[Future] = {pool.submit(workers.grade_one, e.student, str(e.path), seed, examples)
+            version = grader_version(katas)
+            futures: set[Future] = {pool.submit(workers.grade_one, e.student, str(e.path), seed, examples, version)
                                     for e, _ in todo}
             try:
                 while futures:

@@ -56,20 +56,22 @@ def _restart_zygote() -> None:
     _STATE["zygote"] = Zygote(_STATE["limits"]).start()
 
 
-def _unreadable(path: Path, katas, seed: int, reason: str) -> dict:
+def _unreadable(path: Path, katas, seed: int, version: str, reason: str) -> dict:
     from ..results import KataResult, Status, SubmissionResult
     from ..runner import max_points
-    from .digest import grader_version
 
     return SubmissionResult(str(path), [KataResult(k.slug, 0.0, max_points(k), Status.ERROR, reason) for k in katas],
-                            seed=seed, grader_version=grader_version()).to_dict()
+                            seed=seed, grader_version=version).to_dict()
 
 
-def grade_one(student: str, path: str, seed: int, examples: int) -> tuple[str, dict, float]:
-    """Grade one student; returns (student, SubmissionResult as a dict, seconds)."""
+def grade_one(student: str, path: str, seed: int, examples: int, version: str) -> tuple[str, dict, float]:
+    """Grade one student; returns (student, SubmissionResult as a dict, seconds).
+
+    ``version`` is the grader version the parent computed when the batch began:
+    every row of a run records the same one.
+    """
     from .._errors import UsageError, WorkerStartError
     from ..api import grade_submission
-    from .digest import grader_version
 
     started = time.perf_counter()
     katas = _STATE["katas"]
@@ -79,10 +81,10 @@ def grade_one(student: str, path: str, seed: int, examples: int) -> tuple[str, d
                                       plugins=_STATE["plugins"])
             break
         except UsageError as exc:
-            return student, _unreadable(Path(path), katas, seed, str(exc)), time.perf_counter() - started
+            return student, _unreadable(Path(path), katas, seed, version, str(exc)), time.perf_counter() - started
         except WorkerStartError:
             if attempt == 2:
                 raise
             _restart_zygote()  # the zygote itself died (not a child): one fresh start, then give up
-    result.grader_version = grader_version()
+    result.grader_version = version
     return student, result.to_dict(), time.perf_counter() - started
