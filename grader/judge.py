@@ -89,6 +89,12 @@ class Judge:
     delegated: set[str] = field(default_factory=set)
     max_log: int = 400
 
+    def _repr_pretty_(self, printer, cycle) -> None:
+        # hypothesis pretty-prints every argument of a failing test, this fixture
+        # included; with a log of large scenarios that replaced the student's
+        # message by "HypothesisWarning: Generating overly large repr".
+        printer.text(f"Judge({self.kata.slug})")
+
     @property
     def fault(self) -> WorkerFault | None:
         return self.child.dead if self.child else None
