@@ -15,8 +15,17 @@ import numpy as np
 
 from ..values import describe, to_numpy
 
-# Before any submission imports pyplot: never open a window in the worker.
+# Never open a window in the worker.
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+# Imported here, hence in the zygote, on purpose: matplotlib builds its font
+# cache on first import (about a second) and a confined child could not write
+# it; children inherit the loaded modules and a submission's own
+# `import matplotlib.pyplot` costs nothing.
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot  # noqa: E402,F401
 
 MAX_AXES, MAX_LINES = 8, 16
 
