@@ -121,6 +121,13 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
     return gradescope_main(args)
 
 
+@command("notebooks")
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    from .notebooks.cli import notebooks_main
+
+    return notebooks_main(args)
+
+
 @command("mistakes")
 def cmd_mistakes(args: argparse.Namespace) -> int:
     from .mistakes import listing
@@ -163,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_arguments(sub.add_parser("export", help="CSV grades, feedback and results.json from the gradebook"))
     add_release_arguments(sub.add_parser("release", help="write the student hand-out (no solutions, no suites)"))
     add_gradescope_arguments(sub.add_parser("gradescope", help="build Gradescope's autograder zip"))
+    from .notebooks.cli import add_notebooks_arguments
+
+    add_notebooks_arguments(sub.add_parser("notebooks", help="regenerate the self-study and nbgrader notebooks"))
 
     p = sub.add_parser("mistakes", help="list the catalogued mistakes the grader can name")
     p.add_argument("slug", nargs="?", help="only this kata")

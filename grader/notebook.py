@@ -107,6 +107,8 @@ class _Filter:
         self.defined: set[str] = set()
 
     def keep(self, node: ast.stmt) -> bool:
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            return False  # only valid at the top of a file; cells are concatenated
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             if any(root in SKIPPED_IMPORTS for root in _import_root(node)):
                 self.skipped_names.update(_bound_by_import(node))

@@ -12,3 +12,5 @@ fi
 python3 -m venv .venv
 # torch is pinned: an unpinned torch pulls the newest build with several GB of CUDA packages.
 .venv/bin/pip install -q --disable-pip-version-check "torch==2.13.0" -e ".[test,notebooks]"
+# The notebooks and nbgrader run on the `python3` kernel: make it this venv's python.
+.venv/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
