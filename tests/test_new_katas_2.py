@@ -49,6 +49,7 @@ def test_at_least_three_mistakes(slug):
     assert all(m.kata == slug and set(m.mutant) == set(get(slug).functions) for m in mistakes)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mistake", [m for slug in SLUGS for m in catalogue(get(slug))], ids=lambda m: m.id)
 def test_every_mistake_loses_credit(mistake):
     checks = check_functions(get(mistake.kata), mistake.mutant, examples=EXAMPLES)
