@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ._errors import WorkerFault
-from .judge import Call, Judge, cached_observe, observe
+from .judge import Call, CandidateRaised, Judge, LocalJudge, cached_observe, observe
 from .katas import Kata
 from .mistakes import Mistake, catalogue, indistinguishable, probes
 from .results import CheckResult, Diagnosis, Status
@@ -33,6 +33,10 @@ from .worker import wire
 # reference): a student's code is rarely a perfect copy of a mutant, e.g. it may
 # handle a tiny-norm corner differently while making the same mistake.
 MIN_AGREEMENT = 0.75
+# Below that, the best mutant is still named if it agrees on at least half of the
+# units and clearly beats every other (a second mistake spoils some units).
+WEAK_AGREEMENT = 0.5
+WEAK_MARGIN = 0.1
 # Mutants within this margin of the best are named together (ambiguous).
 TIE_MARGIN = 0.02
 MAX_RECORDED = 24  # recorded suite calls used as evidence, failing ones first
@@ -235,9 +239,9 @@ def evidence_from_probes(kata: Kata, ask: Callable[[dict], dict | None]) -> list
     return out
 
 
-def units(candidate: Outcome, mutant: Outcome, reference: Outcome) -> Iterable[tuple[bool, bool, bool]]:
+def units(candidate: Outcome, mutant: Outcome, reference: Outcome) -> Iterable[tuple[str, bool, bool, bool]]:
     """The comparison units of one scenario: one per observation key when all three
-    returned, else the whole outcome. Each unit is (candidate agrees with the
+    returned, else the whole outcome. Each unit is (name, candidate agrees with the
     reference, mutant agrees with the reference, candidate agrees with the mutant).
     Per key, so a student who makes the catalogued mistake but returns, say, None
     instead of a norm still matches on the gradients."""
@@ -246,37 +250,58 @@ def units(candidate: Outcome, mutant: Outcome, reference: Outcome) -> Iterable[t
         c, m, r = (o[1] for o in whole)
         for key in sorted(set(c) | set(m) | set(r)):
             a, b, ref = c.get(key), m.get(key), r.get(key)
-            yield same(a, ref), same(b, ref), same(a, b)
+            yield key, same(a, ref), same(b, ref), same(a, b)
     else:
-        yield agree(candidate, reference), agree(mutant, reference), agree(candidate, mutant)
+        yield "", agree(candidate, reference), agree(mutant, reference), agree(candidate, mutant)
 
 
-def scores(kata: Kata, evidence: list[Evidence], mistakes: list[Mistake]) -> dict[str, float]:
-    """Per mistake: the share of informative comparison units (where the candidate or
-    the mutant differs from the reference) on which its mutant agrees with the candidate."""
+def ledger(kata: Kata, evidence: list[Evidence], mistakes: list[Mistake]) -> dict[str, dict[tuple, bool]]:
+    """Per mistake: its informative comparison units (where the candidate or the
+    mutant differs from the reference), each marked True where the mutant agrees
+    with the candidate."""
     out = {}
     for mistake in mistakes:
-        hits = informative = 0
-        for ev in evidence:
+        book = {}
+        for i, ev in enumerate(evidence):
             mine = mutant_outcome(kata, mistake, ev.scenario, ev.key)
-            for cand_ok, mine_ok, both in units(ev.candidate, mine, ev.reference):
-                if cand_ok and mine_ok:
-                    continue
-                informative += 1
-                hits += both
-        out[mistake.id] = hits / informative if informative else 0.0
+            for name, cand_ok, mine_ok, both in units(ev.candidate, mine, ev.reference):
+                if not (cand_ok and mine_ok):
+                    book[(i, name)] = both
+        out[mistake.id] = book
     return out
 
 
-def choose(score: dict[str, float], mistakes: list[Mistake], tree: ast.Module | None) -> list[Mistake]:
-    """The mistakes to name: the best behavioural matches, refined by static checks."""
+def _share(book: dict[tuple, bool]) -> float:
+    return sum(book.values()) / len(book) if book else 0.0
+
+
+def scores(kata: Kata, evidence: list[Evidence], mistakes: list[Mistake]) -> dict[str, float]:
+    """Per mistake: the share of informative units on which its mutant agrees with the candidate."""
+    return {mid: _share(book) for mid, book in ledger(kata, evidence, mistakes).items()}
+
+
+def choose(books: dict[str, dict[tuple, bool]], mistakes: list[Mistake], tree: ast.Module | None) -> list[Mistake]:
+    """The mistakes to name: the best behavioural match (with its ties), refined by
+    static checks, then a second mistake if one explains most of what the first
+    leaves unexplained (a submission can make two mistakes at once)."""
+    score = {mid: _share(book) for mid, book in books.items()}
     if not score:
         return []
-    best = max(score.values())
-    if best < MIN_AGREEMENT:
+    ranked = sorted(score.values(), reverse=True)
+    best, runner_up = ranked[0], (ranked[1] if len(ranked) > 1 else 0.0)
+    if best < MIN_AGREEMENT and not (best >= WEAK_AGREEMENT and best - runner_up >= WEAK_MARGIN):
         return []
-    matched = [m for m in mistakes if score[m.id] >= best - TIE_MARGIN]
-    return refine(matched, tree)
+    matched = refine([m for m in mistakes if score[m.id] >= best - TIE_MARGIN], tree)
+    first = books[matched[0].id]
+    residue = {unit for unit, hit in first.items() if not hit}
+    if len(residue) >= 2:
+        taken = {m.id for m in matched}
+        explains = {mid: sum(book.get(u, False) for u in residue) / len(residue)
+                    for mid, book in books.items() if mid not in taken}
+        extra = max(explains, key=explains.get, default=None)
+        if extra is not None and explains[extra] >= MIN_AGREEMENT and score[extra] >= WEAK_AGREEMENT * 0.8:
+            matched.append(next(m for m in mistakes if m.id == extra))
+    return matched
 
 
 def refine(matched: list[Mistake], tree: ast.Module | None) -> list[Mistake]:
@@ -300,7 +325,7 @@ def _fires(mistake: Mistake, tree: ast.Module) -> bool:
 
 def behavioural(kata: Kata, evidence: list[Evidence], tree: ast.Module | None) -> list[Mistake]:
     mistakes = catalogue(kata)
-    return choose(scores(kata, evidence, mistakes), mistakes, tree)
+    return choose(ledger(kata, evidence, mistakes), mistakes, tree)
 
 
 def same_mistake(kata: Kata, a: str, b: str) -> bool:
@@ -358,9 +383,24 @@ def _bound_locally(tree: ast.Module) -> set[str]:
     return names
 
 
-def _torchy(node: ast.AST) -> bool:
+def _torch_aliases(tree: ast.Module) -> set[str]:
+    """Names bound to torch modules: ``import torch.nn.utils as u``, ``from torch.nn import utils``."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.asname or a.name.split(".")[0] for a in node.names if a.name.startswith("torch"))
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("torch"):
+            names.update(a.asname or a.name for a in node.names)
+    return names
+
+
+def _torchy(node: ast.AST, aliases: set[str]) -> bool:
+    root = node
+    while isinstance(root, (ast.Attribute, ast.Call, ast.Subscript)):
+        root = root.value if not isinstance(root, ast.Call) else root.func
     text = ast.unparse(node)
-    return any(word in text for word in ("torch", "utils", "clip_grad", "nn"))
+    return (isinstance(root, ast.Name) and root.id in aliases) or any(
+        word in text for word in ("torch", "utils", "clip_grad"))
 
 
 def forbidden_references(tree: ast.Module, forbid: Iterable[str], own: Iterable[str] = ()) -> list[str]:
@@ -374,11 +414,12 @@ def forbidden_references(tree: ast.Module, forbid: Iterable[str], own: Iterable[
     if not forbid:
         return []
     local, docs, hits = _bound_locally(tree), _docstrings(tree), set()
+    aliases = _torch_aliases(tree)
     for node in graded_nodes(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("torch"):
             hits.update(a.name for a in node.names if a.name in forbid)
         elif isinstance(node, ast.Attribute) and node.attr in forbid:
-            if node.attr not in own or _torchy(node.value):
+            if node.attr not in own or _torchy(node.value, aliases):
                 hits.add(node.attr)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in forbid:
             if node.id not in local:
@@ -496,3 +537,28 @@ def diagnose_functions(kata: Kata, funcs: dict[str, Callable], source: str | Non
         outcome = _drop(trusted_outcome(kata, funcs, scenario), _ignored(kata))
         evidence.append(Evidence(scenario, outcome, reference_outcome(kata, scenario), _key(scenario)))
     return behavioural(kata, evidence, parse(source))
+
+
+class _RecordingJudge(LocalJudge):
+    """A LocalJudge that also logs the calls that raised, as the worker's judge does."""
+
+    def candidate(self, scenario: dict) -> dict:
+        try:
+            return super().candidate(scenario)
+        except CandidateRaised as exc:
+            if len(self.calls) < self.max_log:
+                self.calls.append(Call(scenario, {"ok": False, "error": exc.error}))
+            raise
+
+
+def run_and_diagnose(kata: Kata, funcs: dict[str, Callable], *, source: str | None = None, seed: int = 1,
+                     examples: int = 10) -> tuple[list[CheckResult], list[Mistake]]:
+    """Trusted functions through the kata's hidden suite, then diagnosed from the
+    suite's calls and the probe battery, as a submission would be."""
+    from .runner import run_suites
+
+    judge = _RecordingJudge(kata, funcs)
+    checks = run_suites({kata.slug: judge}, [kata], seed=seed, examples=examples).get(kata.slug, [])
+    if not failed(checks):
+        return checks, []
+    return checks, diagnose_functions(kata, funcs, source, judge.calls)

@@ -1,0 +1,66 @@
+"""Held-out mutants: buggy submissions written independently of the catalogue's
+mutants (different code, same bug), graded through the real worker. Each must
+lose credit on its kata and be named correctly; correct variants must get full
+credit and no diagnosis.
+
+File names say what is expected: ``heldout/<slug>__<mistake-name>.py`` and
+``heldout/correct/<slug>__<anything>.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.diagnose import same_mistake
+from grader.katas import get
+from grader.pool import Zygote
+from grader.results import Status
+from grader.runner import grade_sources
+
+HERE = Path(__file__).parent / "heldout"
+MUTANTS = sorted(HERE.glob("*.py"))
+CORRECT = sorted((HERE / "correct").glob("*.py"))
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def zygote():
+    with Zygote() as z:
+        yield z
+
+
+def grade_file(zygote, path: Path):
+    slug = path.stem.split("__")[0]
+    [result] = grade_sources(zygote, [get(slug)], {slug: path.read_bytes()}, seed=7, examples=10)
+    return result
+
+
+def named_right(result, slug: str, expected: str) -> bool:
+    """The first named mistake is the expected one (a second may follow when the code has two bugs)."""
+    named = [d.mistake for d in result.diagnoses if not d.mistake.endswith("/host-sync-per-tensor")]
+    return bool(named) and same_mistake(get(slug), named[0], f"{slug}/{expected}")
+
+
+def test_heldout_mutants_lose_credit_and_are_named(zygote):
+    lost, right, lines = 0, 0, []
+    for path in MUTANTS:
+        slug, expected = path.stem.split("__")
+        result = grade_file(zygote, path)
+        lost += result.score < result.max_score
+        ok = named_right(result, slug, expected)
+        right += ok
+        named = [d.mistake for d in result.diagnoses]
+        lines.append(f"{path.stem}: {result.score:g}/{result.max_score:g} named {named}")
+    print("\n".join(lines))
+    print(f"held-out: {lost}/{len(MUTANTS)} lose credit, {right}/{len(MUTANTS)} named right")
+    assert lost == len(MUTANTS), "\n".join(lines)
+    assert right >= 0.9 * len(MUTANTS), "\n".join(lines)
+
+
+@pytest.mark.parametrize("path", CORRECT, ids=lambda p: p.stem)
+def test_correct_variants_get_full_credit_and_no_diagnosis(zygote, path):
+    result = grade_file(zygote, path)
+    assert result.status is Status.PASSED, [c.message for c in result.checks if c.status is not Status.PASSED]
+    assert result.diagnoses == []
