@@ -33,6 +33,7 @@ def test_exercise_is_the_rendered_stub(slug):
     assert kata.exercise_path.read_text() == kata.render_stub()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("slug", SLUGS)
 def test_reference_earns_full_marks_through_the_worker(graded, slug):
     result = graded[0][slug]
@@ -41,6 +42,7 @@ def test_reference_earns_full_marks_through_the_worker(graded, slug):
     assert result.status is Status.PASSED
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("slug", SLUGS)
 def test_stub_earns_nothing_and_is_reported_not_implemented(graded, slug):
     result = graded[1][slug]
