@@ -35,10 +35,35 @@ def is_plain(value: Any) -> bool:
     return False
 
 
+def freeze_hypothesis_constants() -> bool:
+    """Stop hypothesis from mixing in literals harvested from the loaded local modules.
+
+    Hypothesis (6.1xx) sometimes draws a constant found in the project's own
+    source (the suites, the grader, the solutions), from whichever of those
+    modules are imported at the time. The first grading in a process then
+    meets other examples than the later ones, and an unrelated edit changes
+    them all; with the set frozen empty, the examples depend on the seed alone.
+    Returns False where this hypothesis has no such hook (nothing to freeze).
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:
+        return False
+    if not hasattr(providers, "_get_local_constants") or not hasattr(providers, "Constants"):
+        return False
+    empty = providers.Constants()
+    providers._get_local_constants = lambda: empty
+    cache = getattr(getattr(providers, "CONSTANTS_CACHE", None), "cache", None)
+    if isinstance(cache, dict):
+        cache.clear()  # choices computed from the constants seen so far
+    return True
+
+
 class Replay:
     """pytest plugin object; one instance per worker process holds its recordings."""
 
     def __init__(self) -> None:
+        freeze_hypothesis_constants()
         self.recordings: dict[tuple, list[dict[str, Any]]] = {}
         self.replayed = 0
         self.recorded = 0

@@ -43,6 +43,9 @@ def init(slugs: list[str], call_s: float | None, replay: bool) -> None:
     _STATE["limits"] = Limits(call_s=call_s) if call_s else Limits()
     _STATE["zygote"] = Zygote(_STATE["limits"]).start()
     _STATE["plugins"] = []
+    from .replay import freeze_hypothesis_constants
+
+    freeze_hypothesis_constants()  # every worker, whatever it graded first, draws the same examples
     if replay:
         from .replay import Replay
 
