@@ -64,3 +64,27 @@ def test_correct_variants_get_full_credit_and_no_diagnosis(zygote, path):
     result = grade_file(zygote, path)
     assert result.status is Status.PASSED, [c.message for c in result.checks if c.status is not Status.PASSED]
     assert result.diagnoses == []
+
+
+ROUTES = {
+    "attribute": "import torch\ndef clip_grad_norm(p, m):\n    return torch.nn.utils.clip_grad_norm_(p, m)\n",
+    "submodule": "import torch\ndef clip_grad_norm(p, m):\n    return torch.nn.utils.clip_grad.clip_grad_norm_(p, m)\n",
+    "from-import": "from torch.nn.utils import clip_grad_norm_\ndef clip_grad_norm(p, m):\n    return clip_grad_norm_(p, m)\n",
+    "deprecated": "import torch\ndef clip_grad_norm(p, m):\n    return torch.nn.utils.clip_grad_norm(p, m)\n",
+    "getattr": "import torch\ndef clip_grad_norm(p, m):\n    return getattr(torch.nn.utils, 'clip_grad' + '_norm_')(p, m)\n",
+    "reload": "import importlib\ndef clip_grad_norm(p, m):\n    u = importlib.reload(importlib.import_module('torch.nn.utils.' + 'clip' + '_grad'))\n"
+              "    return getattr(u, 'clip_grad' + '_norm_')(p, m)\n",
+    "unused-import": "from torch.nn.utils import get_total_norm\nimport torch\n\n"
+                     "def clip_grad_norm(p, m):\n    p = [p] if isinstance(p, torch.Tensor) else list(p)\n"
+                     "    g = [x.grad for x in p if x.grad is not None]\n    if not g:\n        return torch.tensor(0.)\n"
+                     "    t = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(x) for x in g]))\n"
+                     "    for x in g:\n        x.mul_(torch.clamp(m / (t + 1e-6), max=1.0).to(x.dtype))\n    return t\n",
+}
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES))
+def test_delegation_is_caught_however_it_is_reached(zygote, route):
+    [result] = grade_sources(zygote, [get("clip_grad_norm")], {"clip_grad_norm": ROUTES[route].encode()},
+                             seed=3, examples=3)
+    assert result.score == 0 and result.status is Status.ERROR
+    assert [d.mistake for d in result.diagnoses] == ["clip_grad_norm/delegation"]

@@ -227,17 +227,30 @@ def install_tripwires(names: list[str]) -> None:
     """Replace the built-ins wherever a submission could reach them."""
     if not names:
         return
+    import importlib
+
     import torch.nn.utils as utils
     import torch.nn.utils.clip_grad as clip_grad
 
-    for name in names:
-        wire = _tripwire(name)
-        for module in (utils, clip_grad):
-            if hasattr(module, name):
-                setattr(module, name, wire)
-            private = "_" + name
-            if hasattr(module, private):
-                setattr(module, private, wire)
+    def rewire(module) -> None:
+        for name in names:
+            wire = _tripwire(name)
+            for attr in (name, "_" + name):
+                if hasattr(module, attr):
+                    setattr(module, attr, wire)
+
+    for module in (utils, clip_grad):
+        rewire(module)
+    # importlib.reload would bring the originals back: wire the fresh module too.
+    original_reload = importlib.reload
+
+    def reload(module):
+        fresh = original_reload(module)
+        if getattr(fresh, "__name__", "").startswith("torch.nn.utils"):
+            rewire(fresh)
+        return fresh
+
+    importlib.reload = reload
 
 
 def tripwire_reset() -> None:
