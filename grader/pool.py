@@ -113,7 +113,9 @@ class Child:
 
     def call(self, harness: str, scenario: dict) -> dict:
         if self.dead:
-            raise self.dead
+            # A fresh exception each time: re-raising one instance would grow its
+            # traceback with every call, and formatting it becomes very slow.
+            raise WorkerFault(self.dead.kind, self.dead.message)
         try:
             wire.send(self.chan, {"op": "call", "harness": harness, "scenario": scenario})
         except OSError:

@@ -59,39 +59,47 @@ class Reporter:
 
     judges: dict[str, Judge]
     results: dict[str, list[CheckResult]] = field(default_factory=dict)
-    excinfo: dict[str, BaseException] = field(default_factory=dict)
 
     @pytest.fixture(scope="module")
     def judge(self, request: pytest.FixtureRequest) -> Judge:
-        return self.judges[request.module.KATA]
+        judge = self.judges[request.module.KATA]
+        if judge.child is not None:
+            # Every child is spawned before the first suite runs; its per-kata time
+            # budget must start with its own suite, not with the katas graded before it.
+            judge.child.started = time.monotonic()
+        return judge
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
-        report = yield
-        if call.excinfo is not None and call.when == "call":
-            self.excinfo[item.nodeid] = call.excinfo.value
-        if report.when == "call" or (report.when == "setup" and not report.passed):
-            self._record(item, report)
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+        # Build the report ourselves: pytest's own formats a full traceback for
+        # every failure, which costs far more than the test (and nobody reads it).
+        excinfo = call.excinfo
+        if excinfo is None:
+            outcome, longrepr = "passed", None
+        elif excinfo.errisinstance(pytest.skip.Exception):
+            outcome, longrepr = "skipped", (str(item.path), item.location[1] or 0, str(excinfo.value))
+        else:
+            outcome, longrepr = "failed", f"{excinfo.typename}: {str(excinfo.value)[:2000]}"
+        report = pytest.TestReport(item.nodeid, item.location, {k: 1 for k in item.keywords}, outcome, longrepr,
+                                   call.when, [], call.duration, call.start, call.stop)
+        if call.when == "call" or (call.when == "setup" and outcome != "passed"):
+            self._record(item, report, excinfo.value if excinfo else None)
         return report
 
-    def _record(self, item: pytest.Item, report: pytest.TestReport) -> None:
+    def _record(self, item: pytest.Item, report: pytest.TestReport, exc: BaseException | None) -> None:
+        if report.skipped:
+            return  # e.g. CUDA tests without a GPU: neither earned nor lost
         slug = item.module.KATA
         marker = item.get_closest_marker("points")
         pts = float(marker.args[0]) if marker else 1.0
-        name = item.name
-        doc = (item.function.__doc__ or "").strip().splitlines()
-        if report.skipped:
-            return  # e.g. CUDA tests without a GPU: neither earned nor lost
         if report.passed:
             status, message = Status.PASSED, ""
         else:
-            exc = self.excinfo.get(item.nodeid)
             status, message = _message(exc) if exc else (Status.ERROR, str(report.longrepr)[-2000:])
         self.results.setdefault(slug, []).append(CheckResult(
-            kata=slug, name=name, score=pts if status is Status.PASSED else 0.0, max_score=pts, status=status,
+            kata=slug, name=item.name, score=pts if status is Status.PASSED else 0.0, max_score=pts, status=status,
             message=message, visible=item.get_closest_marker("visible") is not None,
         ))
-        del doc
 
 
 class _Collector:
@@ -159,6 +167,12 @@ def _open_child(zygote: Zygote, kata: Kata, source: bytes) -> tuple[Child | None
 
 
 def _conclude(kata: Kata, judge: Judge, checks: list[CheckResult], output: str, elapsed: float) -> KataResult:
+    if not checks:
+        # A suite that failed to import or collect reports nothing; without this
+        # the kata would read "passed" with 0 / 0.
+        return KataResult(kata.slug, 0.0, max_points(kata), Status.ERROR,
+                          f"grader bug: the hidden suite ran no tests (try `pytest {kata.suite_path}`)",
+                          output=output, elapsed_s=elapsed)
     max_score = sum(c.max_score for c in checks)
     score = sum(c.score for c in checks)
     result = KataResult(kata.slug, score, max_score, Status.PASSED if score == max_score else Status.FAILED,
