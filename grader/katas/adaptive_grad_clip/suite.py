@@ -45,7 +45,8 @@ def check(judge, s: dict) -> None:
     call = call_text(s)
     want, oracle = judge.reference(s), judge.oracle(s)
     for w, o in zip(want["grads"], oracle["grads"]):
-        assert w is None or close(w, o, np.asarray(w).dtype.name), "grader bug: the reference disagrees with timm's rule"
+        assert w is None or close(w, o, np.asarray(w).dtype.name), \
+            "grader bug: the reference disagrees with timm's rule"
     got = judge.candidate(s)
     try:
         expect_arrays(call, "grad", got["grads"], want["grads"], oracle["grads"])
