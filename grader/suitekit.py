@@ -90,14 +90,31 @@ def tolerance(dtype: str) -> tuple[float, float]:
     return {"float16": (2e-3, 1e-3), "bfloat16": (1e-2, 1e-2), "float32": (1e-5, 1e-6)}.get(dtype, (2e-6, 1e-9))
 
 
+def _agreement(got: np.ndarray, want: np.ndarray, dtype: str) -> np.ndarray:
+    rtol, ascale = tolerance(dtype)
+    finite = np.abs(want[np.isfinite(want)])
+    atol = ascale * (float(finite.max()) if finite.size else 0.0) + 1e-300
+    return np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+
+
 def close(got: Any, want: Any, dtype: str = "float64") -> bool:
     got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
     if got.shape != want.shape:
         return False
-    rtol, ascale = tolerance(dtype)
-    finite = np.abs(want[np.isfinite(want)])
-    atol = ascale * (float(finite.max()) if finite.size else 0.0) + 1e-300
-    return bool(np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True))
+    return bool(_agreement(got, want, dtype).all())
+
+
+def first_difference(got: Any, want: Any, dtype: str = "float64", limit: int = 6) -> str:
+    """Where two same-shaped arrays first disagree, when the summaries would not show it."""
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    if got.shape != want.shape or want.size <= limit:
+        return ""
+    bad = ~_agreement(got, want, dtype)
+    if not bad.any():
+        return ""
+    index = np.unravel_index(int(np.argmax(bad)), want.shape)
+    return f"; first difference at index {list(map(int, index))}: {fmt_num(got[index])} instead of " \
+           f"{fmt_num(want[index])}"
 
 
 def expect_number(call: str, got: dict, want: float, oracle: float | None, dtype: str, what: str = "") -> None:
@@ -124,7 +141,7 @@ def expect_arrays(call: str, label: str, got: list, want: list, oracle: list | N
                            f"expected {list(np.shape(w))}.")
         if not close(g, w, np.asarray(w).dtype.name):
             raise Mismatch(f"Called {call}. Afterwards {label}[{i}] is {fmt_array(g)}, "
-                           f"expected {fmt_array(w)}{torch_says}.")
+                           f"expected {fmt_array(w)}{torch_says}{first_difference(g, w, np.asarray(w).dtype.name)}.")
     if len(got) != len(want):
         raise Mismatch(f"Called {call}. Observed {len(got)} {label}, expected {len(want)}.")
 

@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.suitekit import (Mismatch, close, fmt_array, fmt_num, fmt_value, number, numpy_vectors, points,
-                             visible)
+from grader.suitekit import (Mismatch, close, first_difference, fmt_array, fmt_num, fmt_value, number,
+                             numpy_vectors, points, visible)
 
 KATA = "clip_by_norm"
 
@@ -44,7 +44,7 @@ def _expect_array(call: str, got: dict, want: np.ndarray, oracle: np.ndarray, dt
                        f"{list(want.shape)}, the shape of g.")
     if not close(value, want, dtype):
         raise Mismatch(f"Called {call}. Returned the clipped array {fmt_array(value)}, expected "
-                       f"{fmt_array(want)}{torch_says}.")
+                       f"{fmt_array(want)}{torch_says}{first_difference(value, want, dtype)}.")
 
 
 def _expect_norm(call: str, got: dict, want: float, oracle: float, dtype: str, what: str) -> None:

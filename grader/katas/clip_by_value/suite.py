@@ -8,7 +8,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.suitekit import Mismatch, close, fmt_array, fmt_num, fmt_value, numpy_vectors, points, visible
+from grader.suitekit import (Mismatch, close, first_difference, fmt_array, fmt_num, fmt_value, numpy_vectors,
+                             points, visible)
 
 KATA = "clip_by_value"
 
@@ -40,7 +41,7 @@ def check(judge, s: dict) -> None:
                        f"{list(want.shape)}, the shape of g.")
     if not close(value, want, dtype):
         raise Mismatch(f"Called {call}. Returned {fmt_array(value)}, expected {fmt_array(want)} "
-                       f"(PyTorch gives {fmt_array(oracle)}).")
+                       f"(PyTorch gives {fmt_array(oracle)}){first_difference(value, want, dtype)}.")
 
 
 @visible

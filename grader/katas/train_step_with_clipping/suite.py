@@ -12,7 +12,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.suitekit import Mismatch, close, fmt_array, fmt_num, fmt_value, number, points, tolerance, visible
+from grader.suitekit import (Mismatch, close, first_difference, fmt_array, fmt_num, fmt_value, number, points,
+                             tolerance, visible)
 
 KATA = "train_step_with_clipping"
 DEFAULT_MAX_NORM = 1.0
@@ -114,7 +115,7 @@ def _expect_weights(call: str, got: list, want: list, start: list, scales: list[
         else:
             why = ""
         raise Mismatch(f"Called {call}. Afterwards parameter {i} of the model is {fmt_array(g)}, expected "
-                       f"{fmt_array(w)}.{why}")
+                       f"{fmt_array(w)}{first_difference(g, w, 'float32')}.{why}")
 
 
 def check(judge, s: dict) -> None:

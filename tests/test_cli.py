@@ -1,0 +1,85 @@
+"""`gradkata` on the command line: exit codes, not-attempted katas, list, check, python -m grader."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from grader.cli import main
+from grader.katas import SLUGS
+from grader.katas._kata import PROJECT_ROOT
+
+
+def _report(path) -> dict:
+    tests = json.loads(path.read_text())["tests"]
+    return {t["tags"][0]: t for t in tests}
+
+
+def test_missing_function_is_not_attempted(tmp_path, capsys):
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "clip_grad_norm.py").write_text("def some_helper():\n    return 1\n")
+    out = tmp_path / "results.json"
+    assert main(["grade", str(folder), "--kata", "clip_grad_norm", "--seed", "1", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "not attempted" in text and "clip_grad_norm is not defined" in text
+    [test] = _report(out).values()
+    assert test["score"] == 0 and test["max_score"] > 0 and test["status"] == "failed"
+
+
+def test_empty_folder_lists_every_kata_as_not_attempted(tmp_path, capsys):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    out = tmp_path / "results.json"
+    assert main(["grade", str(folder), "--seed", "1", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    for slug in SLUGS:
+        line = next(line for line in text.splitlines() if f"] {slug} " in line)
+        assert "not attempted" in line
+    report = _report(out)
+    assert set(report) == set(SLUGS)
+    assert all(t["score"] == 0 and t["max_score"] > 0 for t in report.values())
+    assert json.loads(out.read_text())["score"] == 0
+
+
+def test_nonexistent_path_exits_2_with_one_line(tmp_path, capsys):
+    assert main(["grade", str(tmp_path / "nowhere")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert len(captured.err.strip().splitlines()) == 1 and "does not exist" in captured.err
+
+
+def test_unknown_kata_exits_2(capsys):
+    assert main(["grade", str(PROJECT_ROOT / "solutions"), "--kata", "no_such_kata"]) == 2
+    assert "gradkata list" in capsys.readouterr().err
+
+
+def test_list_shows_every_kata_with_points_and_state(capsys):
+    assert main(["list", str(PROJECT_ROOT / "exercises")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for slug in SLUGS:
+        line = next(line for line in lines if line.startswith(slug + " "))
+        assert "pts" in line and "stub" in line
+
+
+@pytest.mark.slow
+def test_check_runs_the_visible_examples(capsys):
+    assert main(["check", "clip_grad_norm", str(PROJECT_ROOT / "solutions")]) == 0
+    text = capsys.readouterr().out
+    assert "clip_grad_norm" in text and "passed" in text and "visible examples only" in text
+
+
+@pytest.mark.slow
+def test_check_on_the_stub_says_not_implemented(capsys):
+    assert main(["check", "clip_by_value", str(PROJECT_ROOT / "exercises")]) == 0
+    assert "not implemented" in capsys.readouterr().out
+
+
+def test_python_dash_m_grader_works():
+    proc = subprocess.run([sys.executable, "-m", "grader", "list"], capture_output=True, text=True, timeout=120,
+                          cwd=PROJECT_ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert all(slug in proc.stdout for slug in SLUGS)
