@@ -40,6 +40,7 @@ def init(slugs: list[str], call_s: float | None, replay: bool) -> None:
     from ..pool import Limits, Zygote
 
     _STATE["katas"] = [get(s) for s in slugs]
+    _warm_up(_STATE["katas"])
     _STATE["limits"] = Limits(call_s=call_s) if call_s else Limits()
     _STATE["zygote"] = Zygote(_STATE["limits"]).start()
     _STATE["plugins"] = []
@@ -50,6 +51,19 @@ def init(slugs: list[str], call_s: float | None, replay: bool) -> None:
         from .replay import Replay
 
         _STATE["plugins"] = [Replay()]
+
+
+def _warm_up(katas) -> None:
+    """Pay the one-off costs before the first student, so every student costs alike."""
+    import torch
+
+    from ..runner import max_points
+
+    # The first optimizer built in a process imports torch._dynamo (seconds);
+    # the training katas' references build one per scenario.
+    torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=0.1)
+    for kata in katas:
+        max_points(kata)  # one collection per kata, remembered for the process
 
 
 def _restart_zygote() -> None:
