@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.suitekit import (Mismatch, close, first_difference, fmt_array, fmt_num, fmt_value, number, points,
+from grader.suitekit import (Mismatch, close, fmt_array, fmt_num, fmt_value, number, points,
                              tolerance, visible)
 
 KATA = "train_step_with_clipping"
@@ -83,12 +83,13 @@ def _expect_pre_clip_norm(call: str, got: dict, want: float, accumulated: bool, 
                        f"{fmt_num(want)}.{hint}")
 
 
-def _moved_alike(got: np.ndarray, want: np.ndarray, start: np.ndarray, scale: float, rtol: float) -> bool:
-    """Compare how far the weights moved from their start, not the weights themselves: a
-    weight that happens to be near zero would otherwise magnify the ambiguity below.
-    ``scale`` is the largest distance the reference's weights have moved so far."""
+def _misses(got: np.ndarray, want: np.ndarray, start: np.ndarray, scale: float, rtol: float) -> np.ndarray:
+    """Where the weights moved differently from the reference's. Distances moved from the start
+    are compared, not the weights themselves: a weight that happens to be near zero would
+    otherwise magnify the ambiguity below. ``scale`` is the largest distance the reference's
+    weights have moved so far."""
     moved_got, moved_want = np.asarray(got) - start, np.asarray(want) - start
-    return bool(np.allclose(moved_got, moved_want, rtol=rtol, atol=rtol * scale + 1e-300, equal_nan=True))
+    return ~np.isclose(moved_got, moved_want, rtol=rtol, atol=rtol * scale + 1e-300, equal_nan=True)
 
 
 def _update_rtol(pre_clip: list[float], max_norm: float) -> float:
@@ -102,8 +103,12 @@ def _update_rtol(pre_clip: list[float], max_norm: float) -> float:
 def _expect_weights(call: str, got: list, want: list, start: list, scales: list[float], norms: list[float],
                     want_norms: list[float], rtol: float) -> None:
     for i, (g, w, s0, scale) in enumerate(zip(got, want, start, scales)):
-        if _moved_alike(g, w, s0, scale, rtol):
+        misses = _misses(g, w, s0, scale, rtol)
+        if not misses.any():
             continue
+        where = np.unravel_index(int(np.argmax(misses)), misses.shape)
+        first = (f" (first difference at index {list(map(int, where))}: {fmt_num(g[where])} instead of "
+                 f"{fmt_num(w[where])})" if misses.size > 6 else "")
         if not norms:
             why = " optimizer.step() was never called, so the weights did not get this step's update."
         elif len(norms) > 1:
@@ -115,7 +120,7 @@ def _expect_weights(call: str, got: list, want: list, start: list, scales: list[
         else:
             why = ""
         raise Mismatch(f"Called {call}. Afterwards parameter {i} of the model is {fmt_array(g)}, expected "
-                       f"{fmt_array(w)}{first_difference(g, w, 'float32')}.{why}")
+                       f"{fmt_array(w)}{first}.{why}")
 
 
 def check(judge, s: dict) -> None:
