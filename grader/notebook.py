@@ -28,7 +28,10 @@ import nbformat
 from ._errors import SubmissionError
 
 # Imports that only serve the notebook's own display and checking.
-SKIPPED_IMPORTS = ("grader", "matplotlib", "IPython", "ipywidgets", "gradkata")
+SKIPPED_IMPORTS = ("grader", "IPython", "ipywidgets", "gradkata")
+# Kept (a kata function may draw a figure), but module-level statements that use
+# them are plots, left out like the rest.
+PLOTTING_IMPORTS = ("matplotlib", "seaborn")
 BUILTIN_NAMES = frozenset(dir(builtins))
 
 
@@ -105,6 +108,7 @@ class _Filter:
         self.known: set[str] = set(BUILTIN_NAMES)
         self.skipped_names: set[str] = set()
         self.defined: set[str] = set()
+        self.plotting: set[str] = set()
 
     def keep(self, node: ast.stmt) -> bool:
         if isinstance(node, ast.ImportFrom) and node.module == "__future__":
@@ -113,6 +117,8 @@ class _Filter:
             if any(root in SKIPPED_IMPORTS for root in _import_root(node)):
                 self.skipped_names.update(_bound_by_import(node))
                 return False
+            if any(root in PLOTTING_IMPORTS for root in _import_root(node)):
+                self.plotting.update(_bound_by_import(node))
             self.known.update(_bound_by_import(node))
             return True
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -126,7 +132,7 @@ class _Filter:
             # Calling the notebook's own functions at import time would run demos (or a
             # stub's NotImplementedError) in the worker: such results are left out.
             if names is None or value is None or not _loaded_names(value) <= self.known \
-                    or _called_names(value) & self.defined:
+                    or _called_names(value) & self.defined or _loaded_names(value) & self.plotting:
                 self.skipped_names.update(names or [])
                 return False
             self.known.update(names)
@@ -182,10 +188,15 @@ def read_notebook(data: bytes, origin: str = "notebook") -> nbformat.NotebookNod
         raise SubmissionError(f"{origin} is not UTF-8 text (byte {exc.start}); save the notebook again "
                               "from Jupyter") from None
     try:
-        nb = nbformat.reads(text, as_version=4)
-    except (json.JSONDecodeError, nbformat.reader.NotJSONError) as exc:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise SubmissionError(f"{origin} is not a notebook (not valid JSON: {str(exc)[:120]}); "
                               "download it again with File > Download") from None
+    # Checked before nbformat converts it: its converters fail on a bad shape with a bare TypeError.
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells", raw.get("worksheets")), list):
+        raise SubmissionError(f"{origin} has no list of cells; is it a Jupyter notebook (.ipynb, format 4)?")
+    try:
+        nb = nbformat.reads(text, as_version=4)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise SubmissionError(f"{origin} is not a readable notebook ({type(exc).__name__}: {str(exc)[:160]})") from None
     cells = nb.get("cells")

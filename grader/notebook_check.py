@@ -12,6 +12,10 @@ kernel: a fresh grading server process (``python -m grader.notebook_check``,
 started once per kernel) grades it with the sandboxed worker, exactly as
 ``gradkata grade notebook.ipynb`` would, and answers with plain JSON.
 
+Many kernels can share one warm server instead: start
+``python -m grader.notebook_check --listen SOCKET`` and give the kernels
+``GRADKATA_GRADER_SOCKET=SOCKET`` in their environment (the notebook tests do).
+
 The grading server writes nothing to the kernel's stderr, and neither do these
 functions: nbgrader gives 0 points to a test cell with any stderr output.
 """
@@ -26,23 +30,58 @@ import io
 import json
 import os
 import select
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import warnings
 from pathlib import Path
-from typing import Callable
+from typing import IO, TYPE_CHECKING, Callable
 
 from .katas import get
 from .notebook import cells_to_module
 from .results import KataResult, Status
 
+if TYPE_CHECKING:
+    from .pool import Zygote
+
 DEFAULT_SEED = 1  # fixed, so the notebook's score equals `gradkata grade --seed 1`
 REPLY_TIMEOUT_S = 300.0
 
 
-class _Server:
-    """The grading server child: one JSON request per line in, one JSON reply per line out."""
+SOCKET_ENV = "GRADKATA_GRADER_SOCKET"
+
+
+class _Link:
+    """One JSON request per line out, one JSON reply per line back."""
+
+    reader: IO[bytes]
+    writer: IO[bytes]
+
+    def ask(self, request: dict) -> dict:
+        self.writer.write((json.dumps(request) + "\n").encode())
+        self.writer.flush()
+        ready, _, _ = select.select([self.reader], [], [], REPLY_TIMEOUT_S)
+        line = self.reader.readline() if ready else b""
+        if not line:
+            self.close()
+            raise RuntimeError(f"the grading server stopped answering; {self.why()}")
+        return json.loads(line)
+
+    def alive(self) -> bool:
+        raise NotImplementedError
+
+    def why(self) -> str:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class _Server(_Link):
+    """A grading server of this kernel's own, a child process on stdin/stdout."""
 
     def __init__(self) -> None:
         fd, self.log_path = tempfile.mkstemp(prefix="gradkata-notebook-", suffix=".log")
@@ -51,53 +90,77 @@ class _Server:
                 [sys.executable, "-m", "grader.notebook_check", "--serve"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, cwd=tempfile.gettempdir(),
             )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.writer, self.reader = self.proc.stdin, self.proc.stdout
 
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def ask(self, request: dict) -> dict:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write((json.dumps(request) + "\n").encode())
-        self.proc.stdin.flush()
-        ready, _, _ = select.select([self.proc.stdout], [], [], REPLY_TIMEOUT_S)
-        line = self.proc.stdout.readline() if ready else b""
-        if not line:
-            self.close()
-            raise RuntimeError(f"the grading server stopped answering; its log: {self.log_tail()}")
-        return json.loads(line)
-
-    def log_tail(self) -> str:
+    def why(self) -> str:
         try:
-            return Path(self.log_path).read_text(errors="replace")[-600:] or "(empty)"
+            return "its log: " + (Path(self.log_path).read_text(errors="replace")[-600:] or "(empty)")
         except OSError:
-            return "(gone)"
+            return "its log is gone"
 
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout):
-            if stream is not None:
-                stream.close()
+        self.writer.close()
+        self.reader.close()
         with contextlib.suppress(OSError):
             os.unlink(self.log_path)
 
 
-_SERVER: _Server | None = None
+class _Shared(_Link):
+    """A grading server already running (``--listen PATH``), named by $GRADKATA_GRADER_SOCKET.
+
+    Many kernels (a test run, a course server) then share one warm grader
+    instead of each starting torch and a sandbox of its own.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self.sock.connect(path)
+        except OSError:
+            self.sock.close()
+            raise
+        self.reader = self.sock.makefile("rb")
+        self.writer = self.sock.makefile("wb")
+        self.open = True
+
+    def alive(self) -> bool:
+        return self.open
+
+    def why(self) -> str:
+        return f"is the server on {self.path} still running?"
+
+    def close(self) -> None:
+        self.open = False
+        for stream in (self.reader, self.writer, self.sock):
+            with contextlib.suppress(OSError):
+                stream.close()
 
 
-def _server() -> _Server:
+_SERVER: _Link | None = None
+
+
+def _server() -> _Link:
     global _SERVER
     if _SERVER is None or not _SERVER.alive():
         if _SERVER is not None:
             _SERVER.close()
-        _SERVER = _Server()
+        shared = os.environ.get(SOCKET_ENV)
+        _SERVER = _Shared(shared) if shared else _Server()
     return _SERVER
 
 
 def warm_up() -> None:
     """Start the grading server now, so the first check does not wait for torch to load."""
-    _server()
+    with contextlib.suppress(OSError):
+        _server()
 
 
 @atexit.register
@@ -225,54 +288,135 @@ def _raises_not_implemented(node: ast.FunctionDef) -> bool:
 
 
 def is_stub(code: bytes, functions: tuple[str, ...]) -> bool:
-    """Every kata function's last definition is a bare ``raise NotImplementedError``: no need to run it."""
+    """Every kata function (or every method of a kata class) is still a bare ``raise NotImplementedError``.
+
+    Such a submission needs no child: it is reported as not implemented at once.
+    """
     last: dict[str, ast.stmt] = {}
     for node in ast.parse(code).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             last[node.name] = node
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                last[alias.asname or alias.name.split(".")[0]] = node
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
                 if isinstance(target, ast.Name):
                     last[target.id] = node
-    defs = [last.get(name) for name in functions]
-    return all(isinstance(d, ast.FunctionDef) and _raises_not_implemented(d) for d in defs)
+    return all(_is_stub_definition(last.get(name)) for name in functions)
+
+
+def _is_stub_definition(node: ast.stmt | None) -> bool:
+    # A decorator, a base class or a class attribute could supply a working
+    # implementation: only the plain shapes of the stubs count.
+    if isinstance(node, ast.FunctionDef):
+        return not node.decorator_list and _raises_not_implemented(node)
+    if isinstance(node, ast.ClassDef) and not (node.decorator_list or node.bases or node.keywords):
+        body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+        return bool(body) and all(isinstance(n, ast.FunctionDef) and _is_stub_definition(n) for n in body)
+    return False
+
+
+class _Grader:
+    """The trusted side: grades one request at a time; the sandbox starts with the first real work."""
+
+    def __init__(self) -> None:
+        from .api import grade_submission  # noqa: F401  (warms the imports before the first request)
+
+        self.zygote: Zygote | None = None
+        self.lock = threading.Lock()
+
+    def answer(self, request: dict) -> dict:
+        with self.lock:
+            return self._answer(request).to_dict()
+
+    def _answer(self, request: dict) -> KataResult:
+        from .runner import DEFAULT_EXAMPLES, grade_sources, max_points
+        from .submission import check_source
+
+        kata = get(request["slug"])
+        source = check_source(request["source"].encode("utf-8"), "your notebook")
+        try:
+            if source.code is None:
+                return KataResult(kata.slug, 0.0, max_points(kata), Status.ERROR, source.problem or "no code")
+            if is_stub(source.code, kata.functions):
+                # No child needed, and a notebook of stubs never starts the sandbox.
+                return KataResult(kata.slug, 0.0, max_points(kata), Status.NOT_IMPLEMENTED,
+                                  "every function still raises NotImplementedError")
+            [result] = grade_sources(self._zygote(), [kata], {kata.slug: source.code}, seed=int(request["seed"]),
+                                     examples=int(request.get("examples") or DEFAULT_EXAMPLES),
+                                     visible_only=bool(request.get("visible_only")))
+            return result
+        except Exception as exc:  # a grader bug must not take the kernel's checker down with it
+            return KataResult(kata.slug, 0.0, max_points(kata), Status.ERROR,
+                              f"grader error ({type(exc).__name__}: {exc}); please report it")
+
+    def _zygote(self) -> Zygote:
+        from .pool import Zygote
+
+        if self.zygote is None:
+            self.zygote = Zygote().start()
+        return self.zygote
+
+    def close(self) -> None:
+        if self.zygote is not None:
+            self.zygote.close()
+
+
+def _stdout_to_stderr() -> IO[str]:
+    """The real stdout, for replies; print() from pytest or a warning goes to stderr instead."""
+    replies = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return replies
 
 
 def serve() -> int:
     """Answer grading requests on stdin until it closes (the kernel went away)."""
-    replies = os.fdopen(os.dup(1), "w", buffering=1)
-    os.dup2(2, 1)  # pytest or a warning printing to stdout must not corrupt the replies
-    sys.stdout = sys.stderr
-    from .api import grade_submission  # noqa: F401  (warms the imports before the first request)
-    from .pool import Zygote
-    from .runner import DEFAULT_EXAMPLES, grade_sources, max_points
-    from .submission import check_source
-
-    with Zygote() as zygote:
+    replies = _stdout_to_stderr()
+    grader = _Grader()
+    try:
         for line in sys.stdin:
-            request = json.loads(line)
-            kata = get(request["slug"])
-            source = check_source(request["source"].encode("utf-8"), "your notebook")
-            try:
-                if source.code is None:
-                    result = KataResult(kata.slug, 0.0, max_points(kata), Status.ERROR, source.problem or "no code")
-                elif is_stub(source.code, kata.functions):
-                    result = KataResult(kata.slug, 0.0, max_points(kata), Status.NOT_IMPLEMENTED,
-                                        "every function still raises NotImplementedError")
-                else:
-                    [result] = grade_sources(zygote, [kata], {kata.slug: source.code}, seed=int(request["seed"]),
-                                             examples=int(request.get("examples") or DEFAULT_EXAMPLES),
-                                             visible_only=bool(request.get("visible_only")))
-            except Exception as exc:  # a grader bug must not take the kernel's checker down with it
-                result = KataResult(kata.slug, 0.0, max_points(kata), Status.ERROR,
-                                    f"grader error ({type(exc).__name__}: {exc}); please report it")
-            replies.write(json.dumps(result.to_dict()) + "\n")
+            replies.write(json.dumps(grader.answer(json.loads(line))) + "\n")
+    finally:
+        grader.close()
     return 0
+
+
+def _connection(grader: _Grader, conn: socket.socket) -> None:
+    with conn, conn.makefile("rb") as reader, conn.makefile("wb") as writer:
+        for line in reader:
+            writer.write((json.dumps(grader.answer(json.loads(line))) + "\n").encode())
+            writer.flush()
+
+
+def listen(path: str) -> int:
+    """Serve every kernel that connects to the Unix socket ``path``, until SIGTERM or SIGINT."""
+    _stdout_to_stderr()
+    grader = _Grader()
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    os.chmod(path, 0o600)  # only this user's kernels
+    server.listen()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(f"gradkata grading server listening on {path}", file=sys.stderr, flush=True)
+    try:
+        while True:
+            conn, _ = server.accept()
+            threading.Thread(target=_connection, args=(grader, conn), daemon=True).start()
+    finally:
+        server.close()
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        grader.close()
 
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--serve"]:
         sys.exit(serve())
-    print("usage: python -m grader.notebook_check --serve  (started by grader.notebook_check.check)",
+    if len(sys.argv) == 3 and sys.argv[1] == "--listen":
+        sys.exit(listen(sys.argv[2]))
+    print("usage: python -m grader.notebook_check --serve  (started by grader.notebook_check.check)\n"
+          f"       python -m grader.notebook_check --listen SOCKET  (then set {SOCKET_ENV}=SOCKET for the kernels)",
           file=sys.stderr)
     sys.exit(2)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import asyncio
 import json
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -12,6 +19,7 @@ from grader.api import grade
 from grader.katas import get
 from grader.katas._kata import PROJECT_ROOT
 from grader.notebook import cells_to_module, extract
+from grader.notebook_check import SOCKET_ENV, is_stub
 from grader.notebooks.build import generate, drifted
 from grader.results import Status
 from grader._errors import SubmissionError
@@ -35,39 +43,111 @@ def _tagged(nb, tag: str) -> list:
     return [c for c in nb.cells if tag in c.metadata.get("tags", [])]
 
 
-def _execute(nb, cwd: Path):
-    from nbclient import NotebookClient
-
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
-    return nb
-
-
 def _text(cell) -> str:
     return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_with_the_references_and_plots(path, tmp_path):
-    nb = nbformat.read(path, as_version=4)
+def _with_references(nb):
     for cell in _tagged(nb, "gradkata-exercise"):
         cell.source = get(cell.metadata["gradkata"]["kata"]).solution_path.read_text()
-    _execute(nb, tmp_path)
-    for cell in _tagged(nb, "gradkata-check"):
+    return nb
+
+
+@dataclass
+class Run:
+    notebook: nbformat.NotebookNode
+    error: BaseException | None
+    seconds: float
+
+
+@pytest.fixture(scope="module")
+def grading_server(tmp_path_factory):
+    """One warm grading server shared by every kernel of this module (each would start its own)."""
+    folder = tmp_path_factory.mktemp("server")
+    path = folder / "grader.sock"
+    with open(folder / "server.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "grader.notebook_check", "--listen", str(path)],
+                                cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        for _ in range(600):
+            if path.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert path.exists(), (folder / "server.log").read_text()
+        yield path
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+async def _execute_all(jobs: dict[str, nbformat.NotebookNode], cwd: Path, parallel: int) -> dict[str, Run]:
+    from nbclient import NotebookClient
+
+    gate = asyncio.Semaphore(parallel)
+    runs: dict[str, Run] = {}
+
+    async def execute(key: str, nb: nbformat.NotebookNode) -> None:
+        async with gate:
+            started = time.perf_counter()
+            client = NotebookClient(nb, timeout=300, kernel_name="python3",
+                                    resources={"metadata": {"path": str(cwd)}})
+            try:
+                await client.async_execute()
+                error = None
+            except Exception as exc:  # reported by the test of that notebook
+                error = exc
+            runs[key] = Run(nb, error, time.perf_counter() - started)
+
+    await asyncio.gather(*(execute(k, nb) for k, nb in jobs.items()))
+    return runs
+
+
+@pytest.fixture(scope="module")
+def executed(grading_server, tmp_path_factory) -> dict[str, Run]:
+    """Every notebook run top to bottom twice, with the references and as committed (stubs).
+
+    The kernels run a few at a time and share one grading server, which is
+    what keeps this module's run time reasonable.
+    """
+    jobs = {}
+    for path in NOTEBOOKS:
+        jobs[f"{path.stem}/references"] = _with_references(nbformat.read(path, as_version=4))
+        jobs[f"{path.stem}/stubs"] = nbformat.read(path, as_version=4)
+    with pytest.MonkeyPatch.context() as env, warnings.catch_warnings():
+        # jupyter_client and zmq deprecations are not ours to fix.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        env.setenv(SOCKET_ENV, str(grading_server))
+        runs = asyncio.run(_execute_all(jobs, tmp_path_factory.mktemp("run"), parallel=3))
+    print("\nnotebook execution (s, run 3 at a time):",
+          {k: round(r.seconds, 1) for k, r in sorted(runs.items())})
+    return runs
+
+
+def _assert_ran(run: Run) -> None:
+    errors = [o for c in run.notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.output_type == "error"]
+    assert run.error is None and not errors, f"{run.error}\n{errors[:1]}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_with_the_references_and_plots(path, executed):
+    run = executed[f"{path.stem}/references"]
+    _assert_ran(run)
+    for cell in _tagged(run.notebook, "gradkata-check"):
         assert "passed" in _text(cell) and "Every hidden check passed" in _text(cell), _text(cell)
-    plots = _tagged(nb, "gradkata-plot")
+    plots = _tagged(run.notebook, "gradkata-plot")
     assert plots, "every notebook shows at least one plot"
     for cell in plots:
         assert any("image/png" in o.get("data", {}) for o in cell.outputs), cell.source[:80]
-    assert not any(o.output_type == "error" for c in nb.cells if c.cell_type == "code" for o in c.outputs)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if _tagged(nbformat.read(p, as_version=4), "gradkata-check")],
-                         ids=lambda p: p.stem)
-def test_notebook_with_the_stubs_reports_not_implemented(path, tmp_path):
-    nb = _execute(nbformat.read(path, as_version=4), tmp_path)  # raises if any cell raised
-    for cell in _tagged(nb, "gradkata-check"):
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_with_the_stubs_reports_not_implemented(path, executed):
+    run = executed[f"{path.stem}/stubs"]
+    _assert_ran(run)
+    for cell in _tagged(run.notebook, "gradkata-check"):
         assert "not implemented" in _text(cell), _text(cell)
 
 
@@ -128,3 +208,65 @@ def test_ipynb_grading_zeroes_only_the_malformed_submission(tmp_path):
     [fine] = second.katas
     assert fine.score == fine.max_score > 0, fine
     assert any("%load_ext" in n for n in second.notes)
+
+
+def test_matplotlib_imports_are_kept_for_functions_that_plot():
+    got = cells_to_module(["import matplotlib.pyplot as plt\nimport numpy as np",
+                           "def draw(xs):\n    fig, ax = plt.subplots()\n    return fig"])
+    assert "import matplotlib.pyplot as plt" in got.code.splitlines()
+
+
+# --- nbgrader source notebooks --------------------------------------------------------------
+
+ASSIGNMENTS = sorted((PROJECT_ROOT / "nbgrader" / "source").glob("*/*.ipynb"))
+
+
+def _released_answers(path: Path) -> list[tuple[str, str]]:
+    """(kata slug, released source) of each answer cell, through nbgrader's own ClearSolutions."""
+    from nbgrader.preprocessors import ClearSolutions
+
+    nb, _ = ClearSolutions().preprocess(nbformat.read(path, as_version=4), {})
+    return [(c.metadata["nbgrader"]["grade_id"].removesuffix("-answer"), c.source) for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("solution")]
+
+
+def _docstrings(code: str) -> dict[str, str | None]:
+    return {n.name: ast.get_docstring(n) for n in ast.walk(ast.parse(code))
+            if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+
+
+@pytest.mark.parametrize("path", ASSIGNMENTS, ids=lambda p: p.parent.name)
+def test_released_answer_cells_are_the_stubs(path):
+    answers = _released_answers(path)
+    assert answers
+    for slug, released in answers:
+        kata = get(slug)
+        assert is_stub(released.encode(), kata.functions), released
+        # Signatures and docstrings survive the release (class katas included).
+        stub = _docstrings(kata.stub)
+        assert {name: doc for name, doc in _docstrings(released).items() if name in stub} == stub, slug
+
+
+def test_answer_cells_hold_the_references():
+    for path in ASSIGNMENTS:
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("solution"):
+                kata = get(meta["grade_id"].removesuffix("-answer"))
+                assert "### BEGIN SOLUTION" in cell.source
+                assert not is_stub(cell.source.encode(), kata.functions), kata.slug
+                compile(cell.source, kata.slug, "exec")
+
+
+@pytest.mark.parametrize("code, stub", [
+    ("def f(x):\n    '''doc'''\n    raise NotImplementedError('later')", True),
+    ("def f(x):\n    raise NotImplementedError('later')\ndef f(x):\n    return x", False),
+    ("@functools.cache\ndef f(x):\n    raise NotImplementedError", False),
+    ("def f(x):\n    raise NotImplementedError\nfrom math import sqrt as f", False),
+    ("class f:\n    '''doc'''\n    def a(self):\n        raise NotImplementedError", True),
+    ("class f(Base):\n    def a(self):\n        raise NotImplementedError", False),
+    ("class f:\n    def a(self):\n        raise NotImplementedError\n    b = len", False),
+])
+def test_stub_detection(code, stub):
+    assert is_stub(code.encode(), ("f",)) is stub

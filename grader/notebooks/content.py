@@ -104,29 +104,30 @@ multiply in more factors of at most 1; they can tame the growth but not remove i
     before=(Demo(
         text="""### Measuring it
 
-A linear recurrence over 60 steps with `W_hh = s * Q`, where `Q` is a random orthogonal matrix,
-so `||W_hh|| = s` exactly. We back-propagate a loss on the last hidden state with autograd and
-record the gradient norm at every earlier step. On a log scale, geometric growth or decay is a
-straight line whose slope is `log(s)`.""",
-        code=("""def bptt_norms(scale, steps=60, size=16, seed=0):
-    gen = torch.Generator().manual_seed(seed)
-    q, _ = torch.linalg.qr(torch.randn(size, size, generator=gen, dtype=torch.float64))
-    w_hh = scale * q
-    xs = torch.randn(steps, size, generator=gen, dtype=torch.float64)
-    states = [torch.zeros(size, dtype=torch.float64, requires_grad=True)]
-    for x in xs:
-        states.append(w_hh @ states[-1] + 0.1 * x)
-        states[-1].retain_grad()
-    states[-1].sum().backward()
-    # Distance from the last step -> norm of dL/dh at that step.
-    return [float(h.grad.norm()) for h in reversed(states)]""",
-              """fig, ax = plt.subplots(figsize=(8, 4))
-for scale in (0.9, 1.0, 1.1, 1.2):
-    ax.semilogy(bptt_norms(scale), label=f"||W_hh|| = {scale}")
-ax.set_xlabel("steps back from the end of the sequence")
-ax.set_ylabel("||dL/dh_t|| (log scale)")
-ax.set_title("Back-propagation through time: the gradient is a matrix power")
-ax.legend()
+`grader.demos.bptt_gradient_norms` builds `W_hh = s * Q` with `Q` a random orthogonal matrix, so
+`||W_hh|| = s` exactly, and multiplies the Jacobians of a 60-step recurrence from the output end
+back, recording the norm of the product `dh_T/dh_{T-k}` for every distance `k`. On a log scale,
+geometric growth or decay is a straight line of slope `log(s)`. The right panel puts a `tanh`
+between the steps: each Jacobian gains a factor `diag(1 - h^2)` of at most 1, which bends every
+line down. The point where growth starts moves above 1, but a large enough `W_hh` still
+explodes.""",
+        code=("""from grader.demos import bptt_gradient_norms
+
+SCALES = (0.9, 1.0, 1.1, 1.2, 1.5)
+STEPS = 60
+curves = {(s, kind): bptt_gradient_norms(s, STEPS, nonlinearity=kind) for s in SCALES for kind in ("linear", "tanh")}
+for s in SCALES:
+    print(f"||W_hh|| = {s}: after {STEPS} steps the gradient is scaled by {curves[(s, 'linear')][-1]:.3g} "
+          f"(linear), {curves[(s, 'tanh')][-1]:.3g} (tanh)")""",
+              """fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+for ax, kind in zip(axes, ("linear", "tanh")):
+    for s in SCALES:
+        ax.semilogy(curves[(s, kind)], label=f"||W_hh|| = {s}")
+    ax.set_xlabel("steps back from the end of the sequence")
+    ax.set_title(f"{kind} recurrence")
+axes[0].set_ylabel("||dh_T / dh_(T-k)|| (log scale)")
+axes[0].legend()
+fig.suptitle("Back-propagation through time multiplies one Jacobian per step")
 plt.show()"""),
     ),),
 )
@@ -147,38 +148,43 @@ wrong.""",
     after=(Demo(
         text="""### A gradient-norm history
 
-A small regression network trained with a deliberately high learning rate, using your
-`train_step_with_clipping`. We log the pre-clip norm at every step, draw the threshold and count
-how often it was exceeded.""",
-        code=("""def norm_history(steps=150, max_norm=1.0, seed=0):
+A small regression network trained with a deliberately high learning rate. Every step logs the
+pre-clip norm with *your* `GradientMonitor`, between `backward()` and the clipping, then clips
+with PyTorch and steps. The monitor's `summary()` gives the clip rate and its `plot()` draws the
+history with the threshold; the red dots mark the steps that were clipped.""",
+        code=("""MAX_NORM = 1.0
+
+
+def train_and_monitor(monitor, steps=150, max_norm=MAX_NORM, seed=0):
     torch.manual_seed(seed)
     model = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.Tanh(), torch.nn.Linear(32, 1))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.2)
     x = torch.randn(256, 8)
     y = (x[:, :1] * 3).sin() + 0.3 * torch.randn(256, 1)
-    norms = []
-    for step in range(steps):
+    for _ in range(steps):
         batch = torch.randint(0, 256, (16,))
-        loss = torch.nn.functional.mse_loss(model(x[batch]), y[batch])
-        norms.append(float(train_step_with_clipping(model, optimizer, loss, max_norm)))
-    return np.array(norms)
+        optimizer.zero_grad()
+        torch.nn.functional.mse_loss(model(x[batch]), y[batch]).backward()
+        monitor.log(model, max_norm)  # the raw gradients: before clipping
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+    return monitor
 
-MAX_NORM = 1.0
+
 try:
-    history = norm_history(max_norm=MAX_NORM)
-    print(f"clip rate: {np.mean(history > MAX_NORM):.0%} of {len(history)} steps")
+    monitor = train_and_monitor(GradientMonitor())
+    stats = monitor.summary()
+    print(f"clip rate {stats['clip_rate']:.0%} of {stats['total_steps']} steps")
 except NotImplementedError:
-    history = None
-    print("Implement train_step_with_clipping above to see its norm history.")""",
-              """if history is not None:
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    ax.plot(history, linewidth=1, label="pre-clip gradient norm")
-    ax.axhline(MAX_NORM, color="red", linestyle="--", label=f"threshold = {MAX_NORM}")
+    monitor = None
+    print("Implement GradientMonitor above to see the norm history of a training run.")""",
+              """if monitor is not None:
+    fig = monitor.plot()
+    ax = fig.axes[0]
+    history = np.asarray(monitor.norms)
     clipped_steps = np.flatnonzero(history > MAX_NORM)
     ax.scatter(clipped_steps, history[clipped_steps], s=8, color="red", label="clipped steps")
-    ax.set_xlabel("training step")
-    ax.set_ylabel("global gradient norm")
-    ax.set_title(f"Clip rate {np.mean(history > MAX_NORM):.0%}")
+    ax.set_title(f"Clip rate {len(clipped_steps) / len(history):.0%}")
     ax.legend()
     plt.show()"""),
     ),),
