@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, Phase, settings
 
 from ._errors import WorkerFault
 from .diagnose import diagnose_all
+from .hypothesis_pin import pin_generation
 from .judge import CandidateRaised, Delegated, Judge
 from .katas import Kata
 from .pool import Child, Zygote
@@ -130,6 +131,7 @@ def max_points(kata: Kata) -> float:
 
 def run_suites(judges: dict[str, Judge], katas: Iterable[Kata], *, seed: int, examples: int,
                visible_only: bool = False, plugins: Sequence[object] = ()) -> dict[str, list[CheckResult]]:
+    pin_generation()  # same seed, same examples, whatever this process imported before
     reporter = Reporter(judges)
     paths = [str(k.suite_path) for k in katas if k.slug in judges]
     if not paths:

@@ -1,8 +1,9 @@
 """An nbgrader course round trip: generate_assignment, then autograde three submissions.
 
 The score nbgrader records must equal `gradkata grade --seed 1` on the same
-notebook: full for the reference, partial for a known mistake, nothing for a
-wrong function hidden behind a patched torch.allclose.
+notebook: full for the reference (even when it prints torch warnings to
+stderr), partial with the mistake named for a known mistake, nothing for a
+function that does nothing hidden behind a patched torch.allclose.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 
 from grader.api import grade
 from grader.katas._kata import PROJECT_ROOT
-from grader.notebook_check import DEFAULT_SEED
+from grader.notebook_check import DEFAULT_SEED, SOCKET_ENV
 
 ASSIGNMENT = "01_clipping"
 SLUG = "clip_grad_norm"
@@ -42,36 +43,58 @@ def clip_grad_norm(parameters, max_norm):
     return torch.stack(norms).norm() if norms else torch.tensor(0.0)
 '''
 
+# What torch prints on machines without NNPACK support, on every call: it must cost nothing.
+NOISY = '''import sys
+
+
+def _warn():
+    print("[W NNPACK.cpp:64] Could not initialize NNPACK! Reason: Unsupported hardware.", file=sys.stderr)
+'''
+
+STDERR_NOISE = '''import sys, warnings
+print("[W NNPACK.cpp:64] Could not initialize NNPACK! Reason: Unsupported hardware.", file=sys.stderr)
+warnings.warn("a warning from the student's kernel")'''
+
+# A function that does nothing, behind patched comparisons: in the student's kernel every
+# allclose-based test would pass.
 CHEAT_SETUP = '''import numpy, torch
 torch.allclose = lambda *args, **kwargs: True
+torch.equal = lambda *args, **kwargs: True
 numpy.allclose = lambda *args, **kwargs: True
-import sys
-print("a warning on stderr", file=sys.stderr)'''
+numpy.testing.assert_allclose = lambda *args, **kwargs: None'''
 
-WRONG = '''import torch
+DOES_NOTHING = '''import torch
 
 
 def clip_grad_norm(parameters, max_norm):
-    return None  # clips nothing, returns nothing
+    return None
 '''
 
 
-def _nbgrader(course: Path, *args: str) -> float:
+def _noisy_reference() -> str:
+    """The reference, printing torch's NNPACK warning to stderr whenever it is called."""
+    code = (PROJECT_ROOT / "solutions" / f"{SLUG}.py").read_text()
+    code = code.replace("from __future__ import annotations\n", "")
+    head = f"def {SLUG}(parameters, max_norm):\n"
+    assert head in code
+    return NOISY + code.replace(head, head + "    _warn()\n", 1)
+
+
+def _nbgrader(course: Path, *args: str) -> tuple[float, str]:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env.pop(SOCKET_ENV, None)  # the real thing: every kernel starts its own grading server
     started = time.perf_counter()
     proc = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=env, capture_output=True, text=True,
                           timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return time.perf_counter() - started
+    return time.perf_counter() - started, proc.stdout + proc.stderr
 
 
-def _submission(source: nbformat.NotebookNode, answer: str | None, before: str | None = None):
-    nb = nbformat.from_dict(json.loads(nbformat.writes(source)))
-    for i, cell in enumerate(nb.cells):
-        meta = cell.metadata.get("nbgrader", {})
-        if answer is not None and meta.get("grade_id") == f"{SLUG}-answer":
-            cell.source = answer
-    if before is not None:
+def _submission(released: nbformat.NotebookNode, answer: str, before: str | None = None):
+    nb = nbformat.from_dict(json.loads(nbformat.writes(released)))
+    [cell] = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == f"{SLUG}-answer"]
+    cell.source = answer
+    if before is not None:  # a cell of the student's own, after the setup cell
         nb.cells.insert(2, nbformat.v4.new_code_cell(before))
     return nb
 
@@ -83,53 +106,76 @@ def _scores(course: Path, students) -> dict[str, float]:
         return {s: gradebook.find_grade(f"{SLUG}-tests", ASSIGNMENT, ASSIGNMENT, s).score for s in students}
 
 
-@pytest.mark.slow
-def test_nbgrader_round_trip_matches_gradkata(tmp_path):
+def _test_cells(path: Path) -> list:
+    nb = nbformat.read(path, as_version=4)
+    return [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
+
+
+def _course(tmp_path: Path) -> Path:
+    """A course directory with the assignment, trimmed to the kata under test to keep it short."""
     course = tmp_path / "course"
     (course / "source").mkdir(parents=True)
     shutil.copytree(PROJECT_ROOT / "nbgrader" / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
     shutil.copy(PROJECT_ROOT / "nbgrader" / "nbgrader_config.py", course)
-    source = nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    # Only the kata under test carries tests here, to keep the round trip short.
+    path = course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    source = nbformat.read(path, as_version=4)
+    others = [k for k in get_katas_in(source) if k != SLUG]
     source.cells = [c for c in source.cells
-                    if not c.metadata.get("nbgrader", {}).get("grade_id", "").startswith(
-                        ("clip_grad_value", "clip_by_norm", "clip_by_value"))]
-    nbformat.write(source, course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+                    if not c.metadata.get("nbgrader", {}).get("grade_id", "").startswith(tuple(others))]
+    nbformat.write(source, path)
+    return course
 
-    timings = {"generate_assignment": _nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")}
+
+def get_katas_in(nb: nbformat.NotebookNode) -> list[str]:
+    return [c.metadata["nbgrader"]["grade_id"].removesuffix("-answer") for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("solution")]
+
+
+@pytest.mark.slow
+def test_nbgrader_round_trip_matches_gradkata(tmp_path):
+    course = _course(tmp_path)
+    timings = {}
+    timings["validate (source)"], said = _nbgrader(
+        course, "validate", str(Path("source") / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"))
+    assert "Success! Your notebook passes all the tests." in said, said[-2000:]
+    timings["generate_assignment"], _ = _nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
     released = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     assert "BEGIN HIDDEN TESTS" not in nbformat.writes(released)
 
-    reference = (PROJECT_ROOT / "solutions" / f"{SLUG}.py").read_text()
     students = {
-        "correct": _submission(released, reference, before="import sys\nprint('torch says hi', file=sys.stderr)"),
+        "correct": _submission(released, _noisy_reference(), before=STDERR_NOISE),
         "buggy": _submission(released, PER_PARAMETER),
-        "cheat": _submission(released, WRONG, before=CHEAT_SETUP),
+        "cheat": _submission(released, DOES_NOTHING, before=CHEAT_SETUP),
     }
     for student, nb in students.items():
         folder = course / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
     for student in students:
-        timings[f"autograde {student}"] = _nbgrader(course, "autograde", ASSIGNMENT, "--student", student, "--force")
+        timings[f"autograde {student}"], _ = _nbgrader(course, "autograde", ASSIGNMENT, "--student", student,
+                                                       "--force")
     recorded = _scores(course, students)
 
-    paths = [course / "submitted" / s / ASSIGNMENT / f"{ASSIGNMENT}.ipynb" for s in students]
-    ours = {Path(r.submission).parts[-3]: r for r in grade(paths, [SLUG], seed=DEFAULT_SEED)}
+    paths = {s: course / "submitted" / s / ASSIGNMENT / f"{ASSIGNMENT}.ipynb" for s in students}
+    started = time.perf_counter()
+    ours = dict(zip(students, grade(list(paths.values()), [SLUG], seed=DEFAULT_SEED)))
+    timings["gradkata grade (3 notebooks)"] = time.perf_counter() - started
     print("\nnbgrader round trip (s):", {k: round(v, 1) for k, v in timings.items()})
-    print("scores nbgrader / gradkata:", {s: (recorded.get(s), ours[s].score) for s in students})
+    print("scores nbgrader / gradkata:", {s: (recorded[s], ours[s].score) for s in students})
 
     full = ours["correct"].max_score
     assert recorded["correct"] == ours["correct"].score == full > 0
     assert 0 < recorded["buggy"] == ours["buggy"].score < full
-    # Patching comparisons in the kernel buys nothing: the score is what the wrong function earns in the sandbox.
-    assert recorded["cheat"] == ours["cheat"].score < full
-    # The mistake is named once the diagnosis engine reports it.
-    kata = ours["buggy"].katas[0]
-    if kata.diagnoses:
-        assert any("norm" in d.mistake for d in kata.diagnoses)
-    autograded = nbformat.read(course / "autograded" / "buggy" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    stderr = [o for c in autograded.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.output_type == "stream" and o.name == "stderr"
-              and c.metadata.get("nbgrader", {}).get("grade")]
-    assert not stderr
+    # Patching comparisons in the kernel buys nothing: the sandbox grades the function, which does nothing.
+    assert recorded["cheat"] == ours["cheat"].score == 0
+
+    # The mistake is named, by gradkata and in the autograded notebook the student gets back.
+    [kata] = ours["buggy"].katas
+    assert "per-parameter-norm" in [d.mistake for d in kata.diagnoses]
+    autograded = {s: course / "autograded" / s / ASSIGNMENT / f"{ASSIGNMENT}.ipynb" for s in students}
+    shown = "".join(o.get("text", "") for c in _test_cells(autograded["buggy"]) for o in c.get("outputs", []))
+    assert "(per-parameter-norm)" in shown, shown
+    # Nothing reaches stderr in a test cell, even from a noisy kernel and a function printing torch warnings.
+    for student, path in autograded.items():
+        assert not [o for c in _test_cells(path) for o in c.get("outputs", [])
+                    if o.output_type == "stream" and o.name == "stderr"], student
