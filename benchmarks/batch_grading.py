@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import signal
 import sqlite3
@@ -114,13 +115,24 @@ def scores(book: Path) -> dict[str, tuple]:
                 for r in gb.rows()}
 
 
+def cpu_of_children() -> float:
+    # Every level reaps its children (pool workers, zygotes, students' children),
+    # so this counts the whole tree: a figure the machine's other load barely moves.
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed_batch(subs: Path, book: Path, args: argparse.Namespace) -> float:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_of_children()
     done = subprocess.run(batch_cmd(subs, book, args), cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"grade-batch failed:\n{done.stderr[-3000:]}")
     print(done.stderr.strip().splitlines()[-1])
+    cpu = cpu_of_children() - cpu
+    print(f"CPU time of the batch's process tree: {cpu:.1f} s; on an otherwise idle machine with "
+          f"{os.cpu_count()} cores that is at least {cpu / (os.cpu_count() or 1):.1f} s of wall time; "
+          f"load average now {os.getloadavg()[0]:.1f}")
     return wall
 
 
