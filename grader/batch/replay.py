@@ -35,28 +35,12 @@ def is_plain(value: Any) -> bool:
     return False
 
 
-def freeze_hypothesis_constants() -> bool:
-    """Stop hypothesis from mixing in literals harvested from the loaded local modules.
+def freeze_hypothesis_constants() -> None:
+    """Examples must depend on the seed alone (see :mod:`grader.hypothesis_pin`):
+    the runner pins this per suite run; a batch worker pins it before anything else."""
+    from ..hypothesis_pin import pin_generation
 
-    Hypothesis (6.1xx) sometimes draws a constant found in the project's own
-    source (the suites, the grader, the solutions), from whichever of those
-    modules are imported at the time. The first grading in a process then
-    meets other examples than the later ones, and an unrelated edit changes
-    them all; with the set frozen empty, the examples depend on the seed alone.
-    Returns False where this hypothesis has no such hook (nothing to freeze).
-    """
-    try:
-        from hypothesis.internal.conjecture import providers
-    except ImportError:
-        return False
-    if not hasattr(providers, "_get_local_constants") or not hasattr(providers, "Constants"):
-        return False
-    empty = providers.Constants()
-    providers._get_local_constants = lambda: empty
-    cache = getattr(getattr(providers, "CONSTANTS_CACHE", None), "cache", None)
-    if isinstance(cache, dict):
-        cache.clear()  # choices computed from the constants seen so far
-    return True
+    pin_generation()
 
 
 class Replay:
