@@ -171,10 +171,10 @@ def test_nbgrader_round_trip_matches_gradkata(tmp_path):
 
     # The mistake is named, by gradkata and in the autograded notebook the student gets back.
     [kata] = ours["buggy"].katas
-    assert "per-parameter-norm" in [d.mistake for d in kata.diagnoses]
+    assert f"{SLUG}/per-parameter-norm" in [d.mistake for d in kata.diagnoses]
     autograded = {s: course / "autograded" / s / ASSIGNMENT / f"{ASSIGNMENT}.ipynb" for s in students}
     shown = "".join(o.get("text", "") for c in _test_cells(autograded["buggy"]) for o in c.get("outputs", []))
-    assert "(per-parameter-norm)" in shown, shown
+    assert f"({SLUG}/per-parameter-norm)" in shown, shown
     # Nothing reaches stderr in a test cell, even from a noisy kernel and a function printing torch warnings.
     for student, path in autograded.items():
         assert not [o for c in _test_cells(path) for o in c.get("outputs", [])
