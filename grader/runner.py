@@ -70,6 +70,17 @@ class Reporter:
             judge.child.started = time.monotonic()
         return judge
 
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        # @given binds settings.default when the suite module is first imported, and the
+        # module stays imported: a suite first loaded by `max_points` (no profile: 100
+        # examples, a 200 ms deadline, an on-disk database) or by an earlier run with
+        # another --examples would keep those. Rebind every property test to this run's
+        # profile. (No suite sets @settings of its own.)
+        for item in items:
+            test = getattr(item, "obj", None)
+            if getattr(test, "is_hypothesis_test", False):
+                test._hypothesis_internal_use_settings = settings.default
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
         # Build the report ourselves: pytest's own formats a full traceback for

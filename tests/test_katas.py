@@ -105,3 +105,26 @@ def test_torch_itself_passes_the_suite(tmp_path, slug):
     checks = check_functions(kata, {slug: getattr(module, slug)}, seed=7, examples=20)
     failures = [f"{c.name}: {c.message}" for c in checks if c.status is not Status.PASSED]
     assert checks and not failures
+
+
+def test_examples_setting_holds_whatever_ran_before():
+    """@given binds settings when a suite is first imported; every run must still use its own
+    --examples (and no deadline), whether the suite was imported by `max_points`, a plain
+    import or an earlier run with another count."""
+    import importlib
+
+    import numpy as np
+
+    kata = get("clip_by_value")
+    importlib.import_module("grader.katas.clip_by_value.suite")
+    counts = []
+
+    def clip_by_value(g, c):
+        counts[-1] += 1
+        return np.clip(g, -c, c)
+
+    for examples in (7, 3, 7):
+        counts.append(0)
+        checks = check_functions(kata, {"clip_by_value": clip_by_value}, seed=3, examples=examples)
+        assert all(c.status is Status.PASSED for c in checks)
+    assert counts[0] == counts[2] and counts[0] - counts[1] == 4, counts
