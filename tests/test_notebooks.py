@@ -25,6 +25,7 @@ from grader.results import Status
 from grader._errors import SubmissionError
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
+ASSIGNMENTS = sorted((PROJECT_ROOT / "nbgrader" / "source").glob("*/*.ipynb"))
 
 
 def test_committed_notebooks_match_the_generator():
@@ -104,7 +105,8 @@ async def _execute_all(jobs: dict[str, nbformat.NotebookNode], cwd: Path, parall
 
 @pytest.fixture(scope="module")
 def executed(grading_server, tmp_path_factory) -> dict[str, Run]:
-    """Every notebook run top to bottom twice, with the references and as committed (stubs).
+    """Every self-study notebook run top to bottom twice, with the references and as committed
+    (stubs), and every nbgrader source notebook (the instructor's, with solutions).
 
     The kernels run a few at a time and share one grading server, which is
     what keeps this module's run time reasonable.
@@ -113,6 +115,8 @@ def executed(grading_server, tmp_path_factory) -> dict[str, Run]:
     for path in NOTEBOOKS:
         jobs[f"{path.stem}/references"] = _with_references(nbformat.read(path, as_version=4))
         jobs[f"{path.stem}/stubs"] = nbformat.read(path, as_version=4)
+    for path in ASSIGNMENTS:
+        jobs[f"{path.stem}/nbgrader source"] = nbformat.read(path, as_version=4)
     with pytest.MonkeyPatch.context() as env, warnings.catch_warnings():
         # jupyter_client and zmq deprecations are not ours to fix.
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -149,6 +153,19 @@ def test_notebook_with_the_stubs_reports_not_implemented(path, executed):
     _assert_ran(run)
     for cell in _tagged(run.notebook, "gradkata-check"):
         assert "not implemented" in _text(cell), _text(cell)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ASSIGNMENTS, ids=lambda p: p.parent.name)
+def test_nbgrader_source_notebook_earns_full_points(path, executed):
+    """The solution cells, as the instructor's notebook holds them, score every point in the autograder cells."""
+    run = executed[f"{path.stem}/nbgrader source"]
+    _assert_ran(run)
+    tests = [c for c in run.notebook.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert tests
+    for cell in tests:
+        [value] = [o for o in cell.outputs if o.output_type == "execute_result"]
+        assert float(value.data["text/plain"]) == cell.metadata["nbgrader"]["points"] > 0, _text(cell)
 
 
 # --- .ipynb submissions ---------------------------------------------------------------------
@@ -217,9 +234,6 @@ def test_matplotlib_imports_are_kept_for_functions_that_plot():
 
 
 # --- nbgrader source notebooks --------------------------------------------------------------
-
-ASSIGNMENTS = sorted((PROJECT_ROOT / "nbgrader" / "source").glob("*/*.ipynb"))
-
 
 def _released_answers(path: Path) -> list[tuple[str, str]]:
     """(kata slug, released source) of each answer cell, through nbgrader's own ClearSolutions."""
