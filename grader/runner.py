@@ -30,7 +30,9 @@ SUITE_INI = Path(__file__).parent / "katas" / "suite.ini"
 QUIET = [opt for name in ("cacheprovider", "terminal", "logging", "unraisableexception", "threadexception",
                           "faulthandler", "pastebin", "junitxml", "doctest", "stepwise", "randomly")
          for opt in ("-p", f"no:{name}")]
-BASE_ARGS = ["-c", str(SUITE_INI), "--rootdir", str(SUITE_INI.parent), *QUIET]
+# Plain asserts: the suites report through Mismatch, and rewriting recompiles
+# every suite module in every session.
+BASE_ARGS = ["-c", str(SUITE_INI), "--rootdir", str(SUITE_INI.parent), "--assert=plain", *QUIET]
 DEFAULT_EXAMPLES = 30
 
 
