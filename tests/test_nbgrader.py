@@ -119,14 +119,14 @@ def _course(tmp_path: Path) -> Path:
     shutil.copy(PROJECT_ROOT / "nbgrader" / "nbgrader_config.py", course)
     path = course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     source = nbformat.read(path, as_version=4)
-    others = [k for k in get_katas_in(source) if k != SLUG]
+    others = [k for k in _katas_in(source) if k != SLUG]
     source.cells = [c for c in source.cells
-                    if not c.metadata.get("nbgrader", {}).get("grade_id", "").startswith(tuple(others))]
+                    if c.metadata.get("nbgrader", {}).get("grade_id", "").rpartition("-")[0] not in others]
     nbformat.write(source, path)
     return course
 
 
-def get_katas_in(nb: nbformat.NotebookNode) -> list[str]:
+def _katas_in(nb: nbformat.NotebookNode) -> list[str]:
     return [c.metadata["nbgrader"]["grade_id"].removesuffix("-answer") for c in nb.cells
             if c.metadata.get("nbgrader", {}).get("solution")]
 

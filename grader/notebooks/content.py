@@ -151,7 +151,9 @@ wrong.""",
 A small regression network trained with a deliberately high learning rate. Every step logs the
 pre-clip norm with *your* `GradientMonitor`, between `backward()` and the clipping, then clips
 with PyTorch and steps. The monitor's `summary()` gives the clip rate and its `plot()` draws the
-history with the threshold; the red dots mark the steps that were clipped.""",
+history with the threshold; the red dots mark the steps that were clipped. Expect a clip rate far
+above the usual target: with this learning rate, `max_norm = 1` clips most steps, a sign that the
+threshold should go up or the learning rate down.""",
         code=("""MAX_NORM = 1.0
 
 
