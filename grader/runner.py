@@ -135,11 +135,18 @@ _POINTS: dict[str, float] = {}
 
 def max_points(kata: Kata) -> float:
     """The points a kata is worth (tests skipped on this machine, such as CUDA ones, excluded)."""
-    if kata.slug not in _POINTS:
+    return points_of([kata])[kata.slug]
+
+
+def points_of(katas: Sequence[Kata]) -> dict[str, float]:
+    """``max_points`` of several katas, with one pytest collection for all those not yet known."""
+    unknown = [k for k in katas if k.slug not in _POINTS]
+    if unknown:
         collector = _Collector()
-        pytest.main([str(kata.suite_path), *BASE_ARGS, "--collect-only"], plugins=[collector])
-        _POINTS[kata.slug] = collector.points.get(kata.slug, 0.0)
-    return _POINTS[kata.slug]
+        pytest.main([*(str(k.suite_path) for k in unknown), *BASE_ARGS, "--collect-only"], plugins=[collector])
+        for kata in unknown:
+            _POINTS[kata.slug] = collector.points.get(kata.slug, 0.0)
+    return {k.slug: _POINTS[k.slug] for k in katas}
 
 
 def run_suites(judges: dict[str, Judge], katas: Iterable[Kata], *, seed: int, examples: int,

@@ -160,9 +160,9 @@ def generate(katas: list[Kata] | None = None, *, points: dict[str, float] | None
     """Every notebook the generator owns, in memory."""
     katas = katas if katas is not None else all_katas()
     if points is None:
-        from ..runner import max_points
+        from ..runner import points_of
 
-        points = {k.slug: max_points(k) for k in katas}
+        points = points_of(katas)
     out = []
     for chapter, members in _chapters(katas):
         out.append(Built(NOTEBOOKS_DIR / f"{chapter.stem}.ipynb", self_study(chapter, members)))
