@@ -123,6 +123,9 @@ def executed(grading_server, tmp_path_factory) -> dict[str, Run]:
         # jupyter_client and zmq deprecations are not ours to fix.
         warnings.simplefilter("ignore", DeprecationWarning)
         env.setenv(SOCKET_ENV, str(grading_server))
+        # Importing the gradient_monitor harness in this process (other tests do) sets
+        # MPLBACKEND=Agg, under which the kernels would draw no inline figures.
+        env.delenv("MPLBACKEND", raising=False)
         runs = asyncio.run(_execute_all(jobs, tmp_path_factory.mktemp("run"), parallel=3))
     print("\nnotebook execution (s, run 3 at a time):",
           {k: round(r.seconds, 1) for k, r in sorted(runs.items())})
