@@ -202,7 +202,7 @@ class Zygote:
         os.chmod(self.root / "jobs", 0o711)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.root), "PYTHONDONTWRITEBYTECODE": "1",
-               "PYTHONHASHSEED": "0", "LANG": "C.UTF-8", **THREAD_ENV,
+               "PYTHONHASHSEED": "0", "LANG": "C.UTF-8", "MPLBACKEND": "Agg", **THREAD_ENV,
                "GRADKATA_SANDBOX_OFF": ",".join(self.limits.disable)}
         with open(self.root / "zygote.log", "wb") as log:
             self.proc = subprocess.Popen(

@@ -180,7 +180,7 @@ def _open_child(zygote: Zygote, kata: Kata, source: bytes) -> tuple[Child | None
     if missing:
         child.close()
         return None, KataResult(kata.slug, 0.0, 0.0, Status.NOT_ATTEMPTED,
-                                f"{', '.join(missing)} is not defined")
+                                f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not defined")
     wrong = [n for n in kata.functions if found.get(n) != "callable"]
     if wrong:
         child.close()

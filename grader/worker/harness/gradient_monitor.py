@@ -9,14 +9,10 @@ summary or the facts of the figure.
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 
 from ..values import describe, to_numpy
-
-# Never open a window in the worker.
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 # Imported here, hence in the zygote, on purpose: matplotlib builds its font
 # cache on first import (about a second) and a confined child could not write
@@ -24,6 +20,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # `import matplotlib.pyplot` costs nothing.
 import matplotlib  # noqa: E402
 
+# Never open a window. (The zygote's environment also says MPLBACKEND=Agg;
+# the environment of the trusted process, and of kernels it starts, is left alone.)
 matplotlib.use("Agg")
 import matplotlib.pyplot  # noqa: E402,F401
 
