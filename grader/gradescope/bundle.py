@@ -26,8 +26,6 @@ cd "$(dirname "$0")"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q python3 python3-venv python3-pip
-# bubblewrap is one more sandbox layer where the image allows it; grading works without it.
-apt-get install -y -q bubblewrap || echo "setup.sh: bubblewrap unavailable; gradkata uses its other layers"
 python3 -m venv /autograder/venv
 # torch pinned, CPU wheels: an unpinned torch pulls several GB of CUDA packages.
 /autograder/venv/bin/pip install -q --disable-pip-version-check "{TORCH}" --index-url {TORCH_INDEX}
