@@ -109,6 +109,9 @@ def test_norm_exactly_at_threshold(judge):
 @points(1)
 def test_zero_vector(judge):
     check(judge, scenario([0.0, 0.0, 0.0], 1.0))
+    # A degenerate input alone earns nothing: code that ignores its input
+    # (a constant return, a do-nothing body) would pass it by construction.
+    check(judge, scenario([0.6, -0.8, 2.4], 1.0))
 
 
 @points(1)
@@ -139,6 +142,9 @@ def test_tiny_and_huge_magnitudes(judge):
 @points(1)
 def test_empty_vector(judge):
     check(judge, scenario(np.zeros(0), 1.0))
+    # A degenerate input alone earns nothing: code that ignores its input
+    # (a constant return, a do-nothing body) would pass it by construction.
+    check(judge, scenario([0.6, -0.8, 2.4], 1.0))
 
 
 @points(1)

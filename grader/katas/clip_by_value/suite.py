@@ -113,3 +113,6 @@ def test_tiny_and_huge_magnitudes(judge):
 @points(1)
 def test_empty_vector(judge):
     check(judge, scenario(np.zeros(0), 1.0))
+    # An empty result alone earns nothing: code that returns garbage of the
+    # right shape would pass the empty case by construction.
+    check(judge, scenario([0.25, -3.0], 1.0))

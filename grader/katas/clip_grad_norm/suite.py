@@ -83,11 +83,17 @@ def test_none_grads_are_skipped(judge):
 @pytest.mark.parametrize("container", ["list", "generator"])
 def test_empty_input_returns_zero(judge, container):
     check(judge, scenario([], 1.0, container=container))
+    # A degenerate input alone earns nothing: code that ignores its input
+    # (a constant return, a do-nothing body) would pass it by construction.
+    check(judge, scenario([[0.3, -0.4], [1.2]], 0.5, container=container))
 
 
 @points(1)
 def test_all_grads_none_returns_zero(judge):
     check(judge, scenario([None, None], 1.0))
+    # A degenerate input alone earns nothing: code that ignores its input
+    # (a constant return, a do-nothing body) would pass it by construction.
+    check(judge, scenario([None, [0.3, -0.4], None], 0.25))
 
 
 @points(1)
@@ -98,6 +104,9 @@ def test_norm_exactly_at_threshold(judge):
 @points(1)
 def test_zero_gradients_stay_finite(judge):
     check(judge, scenario([[0.0, 0.0], [0.0]], 1.0))
+    # A degenerate input alone earns nothing: code that ignores its input
+    # (a constant return, a do-nothing body) would pass it by construction.
+    check(judge, scenario([[0.0, 0.0], [2.0]], 1.0))
 
 
 @points(1)

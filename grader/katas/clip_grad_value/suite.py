@@ -123,11 +123,17 @@ def test_none_grads_are_skipped(judge):
 def test_empty_input_is_harmless(judge, container):
     """torch 2.13 raises here and the reference does nothing; both are accepted."""
     check(judge, scenario([], 1.0, container=container))
+    # A degenerate input alone earns nothing: code that ignores its input
+    # (a constant return, a do-nothing body) would pass it by construction.
+    check(judge, scenario([[0.3, -4.0], [1.2]], 1.0, container=container))
 
 
 @points(1)
 def test_all_grads_none(judge):
     check(judge, scenario([None, None], 1.0))
+    # A degenerate input alone earns nothing: code that ignores its input
+    # (a constant return, a do-nothing body) would pass it by construction.
+    check(judge, scenario([None, [0.3, -4.0], None], 1.0))
 
 
 @points(1)
