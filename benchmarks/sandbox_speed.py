@@ -78,6 +78,8 @@ def main() -> None:
             times = [_timed(lambda p=p: grade_submission(z, p, katas, seed=1, examples=args.examples))
                      for p in paths]
         print(f"  of which per submission with a warm zygote: median {statistics.median(times) * 1000:.0f} ms")
+        print(f"10-submission batch, norm + value katas, warm zygote (the start paid once before): "
+              f"{sum(times):.2f} s wall")
         if args.baseline:
             code = ("import sys; from pathlib import Path; sys.path.insert(0, %r); from grader.api import grade; "
                     "grade([Path(sys.argv[1])], %r, seed=1, examples=%d)" % (str(ROOT), KATAS, args.examples))
