@@ -181,11 +181,10 @@ def test_replay_grades_exactly_like_hypothesis(tmp_path):
     katas = [get(s) for s in KATAS]
 
     def strip(result):
-        d = result.to_dict()
-        d.pop("elapsed_s")
-        for k in d["katas"]:
-            k.pop("elapsed_s")
-        return d
+        # The verdicts: every check's status and score. (Which failing example a
+        # message quotes has been seen to differ in a long test session.)
+        return [(k.slug, k.score, k.status, [(c.name, c.status, c.score) for c in k.checks])
+                for k in result.katas]
 
     replay = Replay()
     with Zygote() as zygote:

@@ -61,6 +61,12 @@ def test_small_gradients_are_left_alone(judge):
 def test_matches_torch_on_generated_inputs(judge, params, ratio):
     norm = global_norm(params)
     max_norm = ratio * norm if norm > 0 and math.isfinite(ratio) else (ratio if math.isfinite(ratio) else 1e30)
+    if norm <= max_norm < (1 - 1e-5) * (norm + 1e-6):
+        # Here the 1e-6 dominates: torch shrinks gradients that are already within
+        # max_norm (norms of 1e-12, or exactly at a small threshold). That is an
+        # artefact of eps, not the contract, and an `if total > max_norm` guard is
+        # fine, so this corner asks for real clipping instead.
+        max_norm = 0.5 * norm
     check(judge, {**params, "max_norm": float(max_norm)})
 
 
