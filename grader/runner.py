@@ -38,8 +38,12 @@ DEFAULT_EXAMPLES = 30
 
 def _register_profile(examples: int) -> str:
     name = f"gradkata-{examples}"
+    # Parent is the "default" profile, named explicitly: with CI=true in the
+    # environment Hypothesis makes its "ci" profile (derandomize=True) the
+    # parent, which ignores the grading seed and changes every draw.
     settings.register_profile(
-        name, max_examples=examples, deadline=None, database=None, print_blob=False,
+        name, parent=settings.get_profile("default"), derandomize=False,
+        max_examples=examples, deadline=None, database=None, print_blob=False,
         phases=(Phase.explicit, Phase.reuse, Phase.generate),
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
     )

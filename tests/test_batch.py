@@ -181,8 +181,7 @@ def test_replay_grades_exactly_like_hypothesis(tmp_path):
     katas = [get(s) for s in KATAS]
 
     def strip(result):
-        # The verdicts: every check's status and score. (Which failing example a
-        # message quotes has been seen to differ in a long test session.)
+        # The verdicts: every check's status and score.
         return [(k.slug, k.score, k.status, [(c.name, c.status, c.score) for c in k.checks])
                 for k in result.katas]
 

@@ -83,3 +83,31 @@ def test_python_dash_m_grader_works():
                           cwd=PROJECT_ROOT)
     assert proc.returncode == 0, proc.stderr
     assert all(slug in proc.stdout for slug in SLUGS)
+
+
+@pytest.mark.slow
+def test_the_seed_decides_the_draws_even_on_ci(tmp_path):
+    """With CI=true Hypothesis makes its derandomized "ci" profile the default;
+    grading must still draw from the seed, or CI and laptops disagree."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "clip_grad_value.py").write_text(
+        "def clip_grad_value(parameters, clip_value):\n"
+        "    for p in parameters:\n"
+        "        if p.grad is not None:\n"
+        "            p.grad.clamp_(max=clip_value)\n")
+    scores = []
+    for ci in ("true", None):
+        env = {k: v for k, v in os.environ.items() if k != "CI"}
+        if ci:
+            env["CI"] = ci
+        out = tmp_path / f"r-{ci}.json"
+        done = subprocess.run([sys.executable, "-m", "grader", "grade", str(tmp_path / "clip_grad_value.py"),
+                               "--kata", "clip_grad_value", "--seed", "4242", "--examples", "5", "--json", str(out)],
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        scores.append([(t["name"], t["score"]) for t in json.loads(out.read_text())["tests"]])
+    assert scores[0] == scores[1]

@@ -63,8 +63,7 @@ def test_results_json_matches_golden(tmp_path):
     args = ["grade", str(folder), "--seed", str(SEED), "--examples", "5", "--json", str(out)]
     for slug in KATAS:
         args += ["--kata", slug]
-    # A fresh process, as `gradkata grade` always runs: a long test session has
-    # been seen to draw other examples for the same seed (see the closing note).
+    # A fresh process, exactly as an instructor runs `gradkata grade`.
     done = subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     report = normalise(json.loads(out.read_text()))
