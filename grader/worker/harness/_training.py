@@ -168,3 +168,11 @@ def class_labels(array) -> "object":
     import torch
 
     return torch.from_numpy(np.asarray(array, dtype=np.int64))
+
+
+def call_step(fn, args: tuple, scenario: dict):
+    """Call a train-step function with the scenario's max_norm, or with none so
+    that the function's own default (1.0) is what gets tested."""
+    if scenario.get("max_norm") is None:
+        return fn(*args)
+    return fn(*args, scenario["max_norm"])

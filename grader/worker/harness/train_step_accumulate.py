@@ -33,10 +33,7 @@ def run(funcs: dict, scenario: dict) -> dict:
     for step in scenario["steps"]:
         starts.append(len(recorder.events))
         micro_batches = [(torch.from_numpy(mb["x"]), torch.from_numpy(mb["y"])) for mb in step]
-        if scenario.get("max_norm") is None:
-            out = fn(model, optimizer, criterion, micro_batches)
-        else:
-            out = fn(model, optimizer, criterion, micro_batches, scenario["max_norm"])
+        out = _training.call_step(fn, (model, optimizer, criterion, micro_batches), scenario)
         returned.append(describe(out))
         params.append(recorder.snapshot())
     return {"returned": returned, "initial": initial, "params": params, "events": recorder.events,

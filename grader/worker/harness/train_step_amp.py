@@ -52,10 +52,7 @@ def run(funcs: dict, scenario: dict) -> dict:
     for step in range(x.shape[0]):
         starts.append(len(recorder.events))
         loss = torch.nn.functional.mse_loss(model(x[step]), y[step])
-        if scenario.get("max_norm") is None:
-            out = fn(model, optimizer, scaler, loss)
-        else:
-            out = fn(model, optimizer, scaler, loss, scenario["max_norm"])
+        out = _training.call_step(fn, (model, optimizer, scaler, loss), scenario)
         returned.append(describe(out))
         params.append(recorder.snapshot())
         scales.append(float(scaler.get_scale()))
