@@ -146,6 +146,13 @@ def expect_arrays(call: str, label: str, got: list, want: list, oracle: list | N
         raise Mismatch(f"Called {call}. Observed {len(got)} {label}, expected {len(want)}.")
 
 
+def expect_untouched(call: str, g_after: Any, g_before: Any) -> None:
+    """The NumPy katas must return a new array, not modify the caller's."""
+    if not np.array_equal(g_after, g_before, equal_nan=True):
+        raise Mismatch(f"Called {call}. Afterwards g is {fmt_array(g_after)}: the caller's array was "
+                       "modified. Leave g alone and return a new array.")
+
+
 # --- strategies ----------------------------------------------------------------
 
 SCALES = (1e-12, 1e-3, 1.0, 1e3, 1e12)

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.suitekit import (Mismatch, close, first_difference, fmt_array, fmt_num, fmt_value, number,
+from grader.suitekit import (Mismatch, expect_untouched, close, first_difference, fmt_array, fmt_num, fmt_value, number,
                              numpy_vectors, points, visible)
 
 KATA = "clip_by_norm"
@@ -65,9 +65,7 @@ def check(judge, s: dict) -> None:
     for w, o in zip(want_parts, oracle_parts):
         assert close(w["value"], o["value"], dtype), "grader bug: reference != torch"
     got = judge.candidate(s)
-    if not np.array_equal(got["g_after"], s["g"], equal_nan=True):
-        raise Mismatch(f"Called {call}. Afterwards g is {fmt_array(got['g_after'])}: the caller's array was "
-                       "modified. Leave g alone and return a new array.")
+    expect_untouched(call, got["g_after"], s["g"])
     parts = _parts(call, got["returned"])
     _expect_array(call, parts[0], want_parts[0]["value"], oracle_parts[0]["value"], dtype)
     for i in (1, 2):

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.suitekit import (Mismatch, close, first_difference, fmt_array, fmt_num, fmt_value, numpy_vectors,
+from grader.suitekit import (Mismatch, expect_untouched, close, first_difference, fmt_array, fmt_num, fmt_value, numpy_vectors,
                              points, visible)
 
 KATA = "clip_by_value"
@@ -28,9 +28,7 @@ def check(judge, s: dict) -> None:
     want, oracle = judge.reference(s)["returned"]["value"], judge.oracle(s)["returned"]["value"]
     assert close(want, oracle, dtype), "grader bug: reference != torch"
     got = judge.candidate(s)
-    if not np.array_equal(got["g_after"], s["g"], equal_nan=True):
-        raise Mismatch(f"Called {call}. Afterwards g is {fmt_array(got['g_after'])}: the caller's array was "
-                       "modified. Leave g alone and return a new array.")
+    expect_untouched(call, got["g_after"], s["g"])
     returned = got["returned"]
     if returned.get("type") != "ndarray":
         raise Mismatch(f"Called {call}. Returned {fmt_value(returned)}, expected the NumPy array "
