@@ -11,7 +11,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from ._errors import (GradkataError, SandboxUnavailable, SubmissionError, UsageError, WorkerFault,
+from ._errors import (GradkataError, SandboxUnavailable, SubmissionError, UsageError, WorkerDied, WorkerFault,
                       WorkerStartError)
 from .api import grade
 from .katas import Kata, all_katas
@@ -20,5 +20,5 @@ from .results import CheckResult, Diagnosis, KataResult, Status, SubmissionResul
 __all__ = [
     "__version__", "grade", "all_katas", "Kata", "CheckResult", "Diagnosis", "KataResult", "Status",
     "SubmissionResult", "GradkataError", "UsageError", "WorkerStartError", "SandboxUnavailable", "WorkerFault",
-    "SubmissionError",
+    "SubmissionError", "WorkerDied",
 ]

@@ -15,6 +15,14 @@ class WorkerStartError(GradkataError):
     """The sandboxed worker could not be started: the grader itself cannot run."""
 
 
+class WorkerDied(GradkataError):
+    """A batch's grading worker stopped before the batch was done.
+
+    Every result recorded before stays in the gradebook; running the same
+    command again grades the rest.
+    """
+
+
 class SandboxUnavailable(WorkerStartError):
     """``--require-sandbox`` was given and a confinement layer is missing."""
 

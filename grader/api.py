@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from . import __version__
+from ._errors import UsageError
 from .katas import Kata, all_katas, get
 from .pool import Limits, Zygote
 from .results import KataResult, Status, SubmissionResult
-from .runner import DEFAULT_EXAMPLES, grade_sources, max_points
+from .runner import DEFAULT_EXAMPLES, grade_each, grade_sources, max_points, points_of
 from .submission import Source, load
+
+T = TypeVar("T")
 
 
 def select(slugs: Sequence[str] | None) -> list[Kata]:
@@ -23,11 +27,8 @@ def new_seed() -> int:
     return random.SystemRandom().randrange(1, 2**31)
 
 
-def grade_submission(zygote: Zygote, path: Path, katas: list[Kata], *, seed: int,
-                     examples: int = DEFAULT_EXAMPLES, visible_only: bool = False,
-                     sources: dict[str, Source] | None = None, plugins: Sequence[object] = ()) -> SubmissionResult:
-    started = time.perf_counter()
-    sources = sources if sources is not None else load(path, katas)
+def _split(katas: list[Kata], sources: dict[str, Source]) -> tuple[dict[str, KataResult], dict[str, bytes | None]]:
+    """Early results for katas with no code to run; the code of the others."""
     early: dict[str, KataResult] = {}
     runnable: dict[str, bytes | None] = {}
     for kata in katas:
@@ -37,28 +38,94 @@ def grade_submission(zygote: Zygote, path: Path, katas: list[Kata], *, seed: int
             early[kata.slug] = KataResult(kata.slug, 0.0, max_points(kata), status, src.problem or "no code")
         else:
             runnable[kata.slug] = src.code
+    return early, runnable
+
+
+@dataclass
+class _Pending:
+    path: Path
+    sources: dict[str, Source]
+    early: dict[str, KataResult]
+    started: float
+
+
+def _assemble(zygote: Zygote, katas: list[Kata], seed: int, pending: _Pending,
+              graded: list[KataResult]) -> SubmissionResult:
+    by_slug = {r.slug: r for r in graded if r.slug not in pending.early} | pending.early
+    return SubmissionResult(
+        submission=str(pending.path), katas=[by_slug[k.slug] for k in katas], seed=seed,
+        grader_version=__version__, elapsed_s=time.perf_counter() - pending.started, sandbox=list(zygote.layers()),
+        notes=list(dict.fromkeys([*(n for s in pending.sources.values() for n in s.notes), *zygote.notes()])),
+    )
+
+
+def grade_many(zygote: Zygote, work: Iterable[tuple[T, Path]], katas: list[Kata],
+               on_result: Callable[[T, SubmissionResult], None], *, seed: int, examples: int = DEFAULT_EXAMPLES,
+               visible_only: bool = False, plugins: Sequence[object] = (),
+               on_unreadable: Callable[[T, Path, UsageError], None] | None = None) -> None:
+    """Grade each ``(tag, path)`` of ``work`` in one suite session, reporting each result as it is done.
+
+    A path that cannot be read goes to ``on_unreadable`` (default: the
+    :class:`UsageError` is raised and the rest is not graded).
+    """
+    points_of(katas)
+
+    def prepared() -> Iterator[tuple[_Pending, dict[str, bytes | None]]]:
+        for tag, path in work:
+            started = time.perf_counter()
+            try:
+                sources = load(Path(path), katas)
+            except UsageError as exc:
+                if on_unreadable is None:
+                    raise
+                on_unreadable(tag, Path(path), exc)
+                continue
+            early, runnable = _split(katas, sources)
+            yield (tag, _Pending(Path(path), sources, early, started)), \
+                {k.slug: runnable.get(k.slug) for k in katas if k.slug not in early}
+
+    def done(ctx: tuple[T, _Pending], graded: list[KataResult]) -> None:
+        tag, pending = ctx
+        on_result(tag, _assemble(zygote, katas, seed, pending, graded))
+
+    grade_each(zygote, katas, prepared(), done, seed=seed, examples=examples, visible_only=visible_only,
+               plugins=plugins)
+
+
+def grade_submission(zygote: Zygote, path: Path, katas: list[Kata], *, seed: int,
+                     examples: int = DEFAULT_EXAMPLES, visible_only: bool = False,
+                     sources: dict[str, Source] | None = None, plugins: Sequence[object] = ()) -> SubmissionResult:
+    if sources is None:
+        out: list[SubmissionResult] = []
+        grade_many(zygote, [(None, Path(path))], katas, lambda _t, r: out.append(r), seed=seed, examples=examples,
+                   visible_only=visible_only, plugins=plugins)
+        return out[0]
+    started = time.perf_counter()
+    early, runnable = _split(katas, sources)
     graded = grade_sources(zygote, [k for k in katas if k.slug in runnable], runnable, seed=seed,
                            examples=examples, visible_only=visible_only, plugins=plugins)
-    by_slug = {r.slug: r for r in graded} | early
-    return SubmissionResult(
-        submission=str(path), katas=[by_slug[k.slug] for k in katas], seed=seed, grader_version=__version__,
-        elapsed_s=time.perf_counter() - started, sandbox=list(zygote.layers()),
-        notes=list(dict.fromkeys([*(n for s in sources.values() for n in s.notes), *zygote.notes()])),
-    )
+    return _assemble(zygote, katas, seed, _Pending(Path(path), sources, early, started), graded)
 
 
 def grade(paths: Sequence[Path], slugs: Sequence[str] | None = None, *, seed: int | None = None,
           examples: int = DEFAULT_EXAMPLES, limits: Limits | None = None,
           visible_only: bool = False, require_sandbox: bool = False) -> list[SubmissionResult]:
-    """Grade each submission with one shared warm zygote.
+    """Grade each submission with one shared warm zygote and one suite session.
 
+    After the first submission whose property tests pass, later ones meet the
+    same recorded examples without drawing them again (:mod:`grader.batch.replay`).
     ``require_sandbox``: raise :class:`SandboxUnavailable` rather than grade
     when a confinement layer is missing on this machine.
     """
+    from .batch.replay import Replay
+
     katas = select(slugs)
     seed = seed if seed is not None else new_seed()
+    results: list[SubmissionResult] = []
     with Zygote(limits) as zygote:
         if require_sandbox:
             zygote.require_full()
-        return [grade_submission(zygote, Path(p), katas, seed=seed, examples=examples, visible_only=visible_only)
-                for p in paths]
+        grade_many(zygote, [(i, Path(p)) for i, p in enumerate(paths)], katas,
+                   lambda _i, r: results.append(r), seed=seed, examples=examples, visible_only=visible_only,
+                   plugins=[Replay()] if len(paths) > 1 else [])
+    return results

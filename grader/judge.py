@@ -6,12 +6,13 @@ the same way; the candidate's arrive over the wire as plain data.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import importlib
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+import numpy as np
 
 from ._errors import WorkerFault
 from .katas import Kata
@@ -53,15 +54,46 @@ _CACHE: dict[tuple[str, str, bytes], dict] = {}
 _CACHE_MAX = 4096
 
 
-def cached_observe(kata: Kata, role: str, funcs: Callable[[], dict[str, Callable]], scenario: dict) -> dict:
+def scenario_key(scenario: dict) -> bytes:
+    return hashlib.blake2b(wire.encode(scenario), digest_size=16).digest()
+
+
+def cached_observe(kata: Kata, role: str, funcs: Callable[[], dict[str, Callable]], scenario: dict,
+                   key: bytes | None = None) -> dict:
     """``observe`` for the reference and the oracle, remembered across submissions:
-    with a fixed seed every submission meets the same scenarios."""
-    key = (kata.slug, role, hashlib.blake2b(wire.encode(scenario), digest_size=16).digest())
+    with a fixed seed every submission meets the same scenarios.
+
+    The cached arrays are read-only and shared; each caller gets its own
+    dictionaries and lists (a suite may edit those, never the numbers).
+    """
+    key = (kata.slug, role, key if key is not None else scenario_key(scenario))
     if key not in _CACHE:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.clear()
-        _CACHE[key] = observe(kata, funcs(), scenario)
-    return copy.deepcopy(_CACHE[key])
+        # On a private copy: the memoised key must keep describing the scenario.
+        _CACHE[key] = _freeze(observe(kata, funcs(), wire.decode(wire.encode(scenario))))
+    return _fresh(_CACHE[key])
+
+
+def _freeze(obs: Any) -> Any:
+    if isinstance(obs, np.ndarray):
+        obs.flags.writeable = False
+    elif isinstance(obs, dict):
+        for value in obs.values():
+            _freeze(value)
+    elif isinstance(obs, list):
+        for value in obs:
+            _freeze(value)
+    return obs
+
+
+def _fresh(obs: Any) -> Any:
+    # Much cheaper than deepcopy: only containers are copied; arrays are read-only.
+    if isinstance(obs, dict):
+        return {k: _fresh(v) for k, v in obs.items()}
+    if isinstance(obs, list):
+        return [_fresh(v) for v in obs]
+    return obs
 
 
 def observe(kata: Kata, funcs: dict[str, Callable], scenario: dict) -> dict:
@@ -88,6 +120,7 @@ class Judge:
     calls: list[Call] = field(default_factory=list)
     delegated: set[str] = field(default_factory=set)
     max_log: int = 400
+    _memo: tuple[dict, bytes] | None = field(default=None, repr=False)
 
     def _repr_pretty_(self, printer, cycle) -> None:
         # hypothesis pretty-prints every argument of a failing test, this fixture
@@ -116,13 +149,22 @@ class Judge:
             raise CandidateRaised({"type": "ProtocolError", "message": "the worker sent no observation"})
         return obs
 
+    def _key(self, scenario: dict) -> bytes:
+        # A suite asks the reference and the oracle about the same scenario
+        # object in turn: encode and hash it once. The memo holds the object
+        # itself, so its id cannot be reused by another while remembered.
+        memo = self._memo
+        if memo is None or memo[0] is not scenario:
+            memo = self._memo = (scenario, scenario_key(scenario))
+        return memo[1]
+
     def reference(self, scenario: dict) -> dict:
-        return cached_observe(self.kata, "reference", self.kata.reference, scenario)
+        return cached_observe(self.kata, "reference", self.kata.reference, scenario, self._key(scenario))
 
     def oracle(self, scenario: dict) -> dict | None:
         if self.kata.oracle is None:
             return None
-        return cached_observe(self.kata, "oracle", self.kata.oracle, scenario)
+        return cached_observe(self.kata, "oracle", self.kata.oracle, scenario, self._key(scenario))
 
 
 class LocalJudge(Judge):

@@ -10,12 +10,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from ._errors import WorkerFault
+from ._errors import WorkerFault, WorkerStartError
 from .diagnose import diagnose_all
 from .hypothesis_pin import pin_generation
 from .judge import CandidateRaised, Delegated, Judge
@@ -153,19 +153,75 @@ def points_of(katas: Sequence[Kata]) -> dict[str, float]:
     return {k.slug: _POINTS[k.slug] for k in katas}
 
 
-def run_suites(judges: dict[str, Judge], katas: Iterable[Kata], *, seed: int, examples: int,
-               visible_only: bool = False, plugins: Sequence[object] = ()) -> dict[str, list[CheckResult]]:
-    pin_generation()  # same seed, same examples, whatever this process imported before
-    reporter = Reporter(judges)
-    paths = [str(k.suite_path) for k in katas if k.slug in judges]
-    if not paths:
-        return {}
-    args = [*paths, *BASE_ARGS, f"--hypothesis-seed={seed}",
+@dataclass
+class Job:
+    """One submission's turn in a suite session: its judges in, its checks out."""
+
+    judges: dict[str, Judge]
+    checks: dict[str, list[CheckResult]] = field(default_factory=dict)
+
+
+class SuiteLoop:
+    """pytest plugin: run the collected suites once per job, for every job the source yields.
+
+    Collecting the suites and setting up a session costs about as much as
+    grading a kata; a batch pays it once per worker, not once per submission.
+    Each job's items run with pytest's own protocol, the last one with no next
+    item, so every fixture (the ``judge`` among them) is torn down between jobs.
+    """
+
+    def __init__(self, reporter: Reporter, jobs: Iterator[Job]) -> None:
+        self.reporter = reporter
+        self.jobs = jobs
+        self.ran = False
+        self.error: BaseException | None = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        self.ran = True
+        try:
+            for job in self.jobs:
+                pin_generation()  # same seed, same examples, whatever ran before
+                self.reporter.judges, self.reporter.results = job.judges, job.checks
+                items = [item for item in session.items if item.module.KATA in job.judges]
+                for i, item in enumerate(items):
+                    nextitem = items[i + 1] if i + 1 < len(items) else None
+                    item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        except BaseException as exc:  # pytest would swallow it (even Ctrl-C): hand it to the caller
+            self.error = exc
+            close = getattr(self.jobs, "close", None)
+            if close is not None:
+                close()  # the job source's cleanup (killing children) runs now
+        return True
+
+
+def run_session(katas: Iterable[Kata], jobs: Iterator[Job], *, seed: int, examples: int,
+                visible_only: bool = False, plugins: Sequence[object] = ()) -> None:
+    """One pytest session over the katas' suites, run once per job."""
+    katas = list(katas)
+    points_of(katas)  # now: max_points must not start a collection inside the session
+    loop = SuiteLoop(Reporter({}), jobs)
+    args = [*(str(k.suite_path) for k in katas), *BASE_ARGS, f"--hypothesis-seed={seed}",
             f"--hypothesis-profile={_register_profile(examples)}"]
     if visible_only:
         args += ["-m", "visible"]
-    pytest.main(args, plugins=[reporter, *plugins])
-    return reporter.results
+    pin_generation()
+    pytest.main(args, plugins=[loop.reporter, loop, *plugins])
+    if loop.error is not None:
+        raise loop.error
+    if not loop.ran:
+        raise AssertionError(f"grader bug: pytest ended before running the suites ({args})")
+
+
+def run_suites(judges: dict[str, Judge], katas: Iterable[Kata], *, seed: int, examples: int,
+               visible_only: bool = False, plugins: Sequence[object] = ()) -> dict[str, list[CheckResult]]:
+    """The suites of ``katas`` for one set of judges (a session of one job)."""
+    katas = [k for k in katas if k.slug in judges]
+    if not katas:
+        return {}
+    job = Job(judges)
+    run_session(katas, iter([job]), seed=seed, examples=examples, visible_only=visible_only, plugins=plugins)
+    return job.checks
 
 
 def _open_child(zygote: Zygote, kata: Kata, source: bytes) -> tuple[Child | None, KataResult | None]:
@@ -224,43 +280,96 @@ def _not_implemented(judge: Judge, check: CheckResult) -> bool:
     return "raised NotImplementedError" in check.message
 
 
-def grade_sources(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes | None], *, seed: int,
-                  examples: int = DEFAULT_EXAMPLES, visible_only: bool = False,
-                  plugins: Sequence[object] = ()) -> list[KataResult]:
-    """Grade one submission: ``sources`` maps each kata slug to the code to import (None: absent)."""
-    results: dict[str, KataResult] = {}
+def _open_children(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes | None]
+                   ) -> tuple[dict[str, Judge], dict[str, KataResult]]:
+    """A judge per kata whose code imported; an early result for every other kata."""
     judges: dict[str, Judge] = {}
-    started = time.perf_counter()
-    for kata in katas:
-        source = sources.get(kata.slug)
-        if source is None:
-            results[kata.slug] = KataResult(kata.slug, 0.0, max_points(kata), Status.NOT_ATTEMPTED,
-                                            "no file for this kata")
-            continue
-        child, early = _open_child(zygote, kata, source)
-        if early is not None:
-            early.max_score = max_points(kata)
-            results[kata.slug] = early
-        else:
-            judges[kata.slug] = Judge(kata, child)
+    early: dict[str, KataResult] = {}
     try:
-        checks = run_suites(judges, katas, seed=seed, examples=examples, visible_only=visible_only,
-                            plugins=plugins)
+        for kata in katas:
+            source = sources.get(kata.slug)
+            if source is None:
+                early[kata.slug] = KataResult(kata.slug, 0.0, max_points(kata), Status.NOT_ATTEMPTED,
+                                              "no file for this kata")
+                continue
+            child, result = _open_child(zygote, kata, source)
+            if result is not None:
+                result.max_score = max_points(kata)
+                early[kata.slug] = result
+            else:
+                judges[kata.slug] = Judge(kata, child)
+    except BaseException:
+        _close(judges)
+        raise
+    return judges, early
+
+
+def _close(judges: dict[str, Judge]) -> None:
+    for judge in judges.values():
+        if judge.child is not None:
+            judge.child.close()
+
+
+def _finish(katas: list[Kata], judges: dict[str, Judge], job: Job, sources: dict[str, bytes | None],
+            early: dict[str, KataResult], started: float) -> list[KataResult]:
+    try:
         # While the children live: diagnosis may put probes to a failing candidate.
-        diagnoses = diagnose_all(judges, checks, sources)
+        diagnoses = diagnose_all(judges, job.checks, sources)
     finally:
         for judge in judges.values():
             if judge.child is not None:
                 judge.child.kill()
     elapsed = time.perf_counter() - started
-    for kata in katas:
-        if kata.slug in judges:
-            judge = judges[kata.slug]
-            results[kata.slug] = _conclude(kata, judge, checks.get(kata.slug, []), judge.child.output(),
-                                           elapsed / max(len(judges), 1))
-            results[kata.slug].diagnoses = diagnoses.get(kata.slug, [])
-            judge.child.close()
+    results = dict(early)
+    for slug, judge in judges.items():
+        kata = judge.kata
+        results[slug] = _conclude(kata, judge, job.checks.get(slug, []), judge.child.output(),
+                                  elapsed / max(len(judges), 1))
+        results[slug].diagnoses = diagnoses.get(slug, [])
+    _close(judges)
     return [results[k.slug] for k in katas]
+
+
+T = TypeVar("T")
+
+
+def grade_each(zygote: Zygote, katas: list[Kata], work: Iterable[tuple[T, dict[str, bytes | None]]],
+               on_result: Callable[[T, list[KataResult]], None], *, seed: int, examples: int = DEFAULT_EXAMPLES,
+               visible_only: bool = False, plugins: Sequence[object] = ()) -> None:
+    """Grade many submissions in one suite session, calling ``on_result`` as each is done.
+
+    ``work`` yields ``(tag, sources)``, ``sources`` mapping each kata slug to the
+    code to import (None: absent); it may block until the next one arrives.
+    """
+
+    def jobs() -> Iterator[Job]:
+        for tag, sources in work:
+            started = time.perf_counter()
+            try:
+                judges, early = _open_children(zygote, katas, sources)
+            except WorkerStartError:
+                zygote.restart()  # the zygote itself died (not a child): one fresh start, then give up
+                judges, early = _open_children(zygote, katas, sources)
+            job = Job(judges)
+            try:
+                if judges:
+                    yield job
+                results = _finish(katas, judges, job, sources, early, started)
+            finally:
+                _close(judges)  # also when the session stops half-way through this job
+            on_result(tag, results)
+
+    run_session(katas, jobs(), seed=seed, examples=examples, visible_only=visible_only, plugins=plugins)
+
+
+def grade_sources(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes | None], *, seed: int,
+                  examples: int = DEFAULT_EXAMPLES, visible_only: bool = False,
+                  plugins: Sequence[object] = ()) -> list[KataResult]:
+    """Grade one submission: ``sources`` maps each kata slug to the code to import (None: absent)."""
+    out: list[list[KataResult]] = []
+    grade_each(zygote, katas, [(None, sources)], lambda _tag, results: out.append(results), seed=seed,
+               examples=examples, visible_only=visible_only, plugins=plugins)
+    return out[0]
 
 
 def check_functions(kata: Kata, funcs: dict, *, seed: int = 1, examples: int = DEFAULT_EXAMPLES) -> list[CheckResult]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Iterator
 
+from .._errors import WorkerDied
 from ..results import SubmissionResult
 from . import workers
 from .digest import grader_version
@@ -83,6 +84,48 @@ def pending(book: Gradebook, entries: list[Entry], *, seed: int, examples: int, 
     return todo, skipped
 
 
+def _graded(todo: list[tuple[Entry, str]], n: int, katas: list[str], call_s: float | None, replay: bool,
+            seed: int, examples: int) -> Iterator[tuple[str, dict, float]]:
+    """Run ``n`` workers over the students; yield ``(student, result dict, seconds)`` as each lands."""
+    # spawn: the workers start clean (no inherited torch threads or sockets).
+    ctx = multiprocessing.get_context("spawn")
+    tasks, results = ctx.Queue(), ctx.Queue()
+    for entry, _ in todo:
+        tasks.put((entry.student, str(entry.path)))
+    for _ in range(n):
+        tasks.put(None)
+    args = (tasks, results, katas, call_s, replay, seed, examples, grader_version(katas))
+    procs = [ctx.Process(target=workers.serve, args=args, daemon=True) for _ in range(n)]
+    for proc in procs:
+        proc.start()
+    try:
+        for _ in range(len(todo)):
+            message = _next(results, procs)
+            if message[0] == "error":
+                raise WorkerDied(f"a grading worker failed; run the same command again to finish the batch\n"
+                                 f"{message[1]}")
+            yield message[1], message[2], message[3]
+    finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.kill()
+            proc.join()
+
+
+def _next(results: Any, procs: list) -> tuple:
+    while True:
+        try:
+            return results.get(timeout=0.5)
+        except queue.Empty:
+            dead = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
+            if dead or not any(p.is_alive() for p in procs):
+                try:
+                    return results.get(timeout=2.0)  # what it sent before it died is still on its way
+                except queue.Empty:
+                    raise WorkerDied(f"a grading worker died (exit code {dead[0] if dead else 0}); run the same "
+                                     "command again to finish the batch") from None
+
+
 def grade_batch(folder: Path, book: Gradebook, settings: BatchSettings,
                 on_start: Callable[[int], None] = lambda n: None,
                 on_result: Callable[[str, SubmissionResult], None] = lambda s, r: None) -> Outcome:
@@ -96,26 +139,11 @@ def grade_batch(folder: Path, book: Gradebook, settings: BatchSettings,
         n = min(settings.workers or os.cpu_count() or 1, len(todo))
         outcome.workers = n
         hashes = {e.student: digest for e, digest in todo}
-        # spawn: the workers start clean (no inherited torch threads or sockets).
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(n, mp_context=ctx, initializer=workers.init,
-                                 initargs=(katas, call_s, settings.replay)) as pool:
-            version = grader_version(katas)
-            futures: set[Future] = {pool.submit(workers.grade_one, e.student, str(e.path), seed, examples, version)
-                                    for e, _ in todo}
-            try:
-                while futures:
-                    done, futures = wait(futures, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        student, data, elapsed = fut.result()
-                        result = SubmissionResult.from_dict(data)
-                        book.record(student, hashes[student], result, examples=examples, katas=katas)
-                        outcome.graded.append(student)
-                        outcome.grading_s += elapsed
-                        on_result(student, result)
-            except BaseException:
-                for fut in futures:
-                    fut.cancel()
-                raise
+        for student, data, elapsed in _graded(todo, n, katas, call_s, settings.replay, seed, examples):
+            result = SubmissionResult.from_dict(data)
+            book.record(student, hashes[student], result, examples=examples, katas=katas)
+            outcome.graded.append(student)
+            outcome.grading_s += elapsed
+            on_result(student, result)
     outcome.wall_s = time.perf_counter() - started
     return outcome

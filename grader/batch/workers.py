@@ -1,8 +1,10 @@
-"""The trusted worker processes of a batch: each owns one warm zygote and grades one student at a time.
+"""The trusted worker processes of a batch: each owns one warm zygote and one suite session.
 
 They run trusted code only (suites, references); the students' code runs in
-the zygote's children, exactly as in `gradkata grade`. Results travel back to
-the parent as plain dictionaries.
+the zygote's children, exactly as in `gradkata grade`. A worker takes
+students from the task queue one at a time, grades each in its one pytest
+session (collected once, :func:`grader.api.grade_many`), and puts each result
+on the result queue as a plain dictionary as soon as it is done.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
@@ -66,13 +67,6 @@ def _warm_up(katas) -> None:
         max_points(kata)  # one collection per kata, remembered for the process
 
 
-def _restart_zygote() -> None:
-    from ..pool import Zygote
-
-    _STATE["zygote"].close()
-    _STATE["zygote"] = Zygote(_STATE["limits"]).start()
-
-
 def _unreadable(path: Path, katas, seed: int, version: str, reason: str) -> dict:
     from ..results import KataResult, Status, SubmissionResult
     from ..runner import max_points
@@ -81,27 +75,39 @@ def _unreadable(path: Path, katas, seed: int, version: str, reason: str) -> dict
                             seed=seed, grader_version=version).to_dict()
 
 
-def grade_one(student: str, path: str, seed: int, examples: int, version: str) -> tuple[str, dict, float]:
-    """Grade one student; returns (student, SubmissionResult as a dict, seconds).
+def serve(tasks: Any, results: Any, slugs: list[str], call_s: float | None, replay: bool, seed: int,
+          examples: int, version: str) -> None:
+    """Process entry point: grade ``(student, path)`` tasks until a ``None`` arrives.
 
-    ``version`` is the grader version the parent computed when the batch began:
-    every row of a run records the same one.
+    Puts ``("result", student, SubmissionResult as a dict, seconds)`` per
+    student, or ``("error", text)`` once if the worker itself breaks.
+    ``version`` is the grader version the parent computed when the batch
+    began: every row of a run records the same one.
     """
-    from .._errors import UsageError, WorkerStartError
-    from ..api import grade_submission
+    try:
+        init(slugs, call_s, replay)
+        _serve(tasks, results, seed, examples, version)
+    except BaseException:  # a bug of ours: tell the parent, which stops the batch (a re-run resumes it)
+        import traceback
 
-    started = time.perf_counter()
+        results.put(("error", traceback.format_exc()[-4000:]))
+
+
+def _serve(tasks: Any, results: Any, seed: int, examples: int, version: str) -> None:
+    from ..api import grade_many
+
     katas = _STATE["katas"]
-    for attempt in (1, 2):
-        try:
-            result = grade_submission(_STATE["zygote"], Path(path), katas, seed=seed, examples=examples,
-                                      plugins=_STATE["plugins"])
-            break
-        except UsageError as exc:
-            return student, _unreadable(Path(path), katas, seed, version, str(exc)), time.perf_counter() - started
-        except WorkerStartError:
-            if attempt == 2:
-                raise
-            _restart_zygote()  # the zygote itself died (not a child): one fresh start, then give up
-    result.grader_version = version
-    return student, result.to_dict(), time.perf_counter() - started
+
+    def work():
+        while (task := tasks.get()) is not None:
+            yield task[0], Path(task[1])
+
+    def done(student: str, result) -> None:
+        result.grader_version = version
+        results.put(("result", student, result.to_dict(), result.elapsed_s))
+
+    def unreadable(student: str, path: Path, exc: Exception) -> None:
+        results.put(("result", student, _unreadable(path, katas, seed, version, str(exc)), 0.0))
+
+    grade_many(_STATE["zygote"], work(), katas, done, seed=seed, examples=examples, plugins=_STATE["plugins"],
+               on_unreadable=unreadable)

@@ -12,10 +12,21 @@ import numpy as np
 from ..values import to_numpy
 
 
+def seed_cpu(seed: int) -> None:
+    """Seed the CPU generator the models are initialised from.
+
+    ``torch.manual_seed`` also queues lazy seeding of CUDA, XPU and MTIA, each
+    with a formatted stack trace: 1.5 ms a call, a fifth of a training scenario.
+    """
+    import torch
+
+    torch.default_generator.manual_seed(seed)
+
+
 def build_model(spec: dict):
     import torch
 
-    torch.manual_seed(spec.get("seed", 0))
+    seed_cpu(spec.get("seed", 0))
     sizes = spec["sizes"]
     layers = []
     for i, (a, b) in enumerate(zip(sizes, sizes[1:])):

@@ -32,7 +32,7 @@ class TinyRNN(torch.nn.Module):
 
 
 def build_rnn(spec: dict) -> TinyRNN:
-    torch.manual_seed(spec.get("seed", 0))
+    _training.seed_cpu(spec.get("seed", 0))
     model = TinyRNN(spec["input"], spec["hidden"], spec["classes"]).double()
     with torch.no_grad():
         for p in model.parameters():
