@@ -13,7 +13,6 @@ __version__ = "0.1.0"
 
 from ._errors import (GradkataError, SandboxUnavailable, SubmissionError, UsageError, WorkerDied, WorkerFault,
                       WorkerStartError)
-from .api import grade
 from .katas import Kata, all_katas
 from .results import CheckResult, Diagnosis, KataResult, Status, SubmissionResult
 
@@ -22,3 +21,13 @@ __all__ = [
     "SubmissionResult", "GradkataError", "UsageError", "WorkerStartError", "SandboxUnavailable", "WorkerFault",
     "SubmissionError", "WorkerDied",
 ]
+
+
+def __getattr__(name: str):
+    # `grade` pulls in pytest, Hypothesis and the suites (most of a second);
+    # commands that never grade here (grade-batch's parent, list, mistakes) need not pay for it.
+    if name == "grade":
+        from .api import grade
+
+        return grade
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

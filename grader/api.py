@@ -122,10 +122,14 @@ def grade(paths: Sequence[Path], slugs: Sequence[str] | None = None, *, seed: in
     katas = select(slugs)
     seed = seed if seed is not None else new_seed()
     results: list[SubmissionResult] = []
-    with Zygote(limits) as zygote:
+    zygote = Zygote(limits, drivers=[k.harness for k in katas]).launch()
+    try:
+        points_of(katas)  # collects the suites (importing torch) while the zygote starts on the other core
         if require_sandbox:
             zygote.require_full()
         grade_many(zygote, [(i, Path(p)) for i, p in enumerate(paths)], katas,
                    lambda _i, r: results.append(r), seed=seed, examples=examples, visible_only=visible_only,
                    plugins=[Replay()] if len(paths) > 1 else [])
+    finally:
+        zygote.close()
     return results

@@ -19,7 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from ._errors import SandboxUnavailable, WorkerFault, WorkerStartError
 from .worker import wire
@@ -182,16 +182,26 @@ def _site_dirs() -> list[str]:
 class Zygote:
     """A warm worker that forks one child per (submission, kata)."""
 
-    def __init__(self, limits: Limits | None = None) -> None:
+    def __init__(self, limits: Limits | None = None, drivers: Iterable[str] | None = None) -> None:
+        """``drivers``: the harnesses to load before the first child (default: all)."""
         self.limits = limits or Limits()
+        self.drivers = sorted(set(drivers or ()))
         self.root = Path(tempfile.mkdtemp(prefix="gradkata-"))
         self.proc: subprocess.Popen | None = None
         self.control: socket.socket | None = None
         self.info: dict = {}
         self._count = 0
         self.restarts = 0
+        self._starting = False
 
     def start(self) -> "Zygote":
+        """Launch the worker and wait until it is ready."""
+        self.launch()
+        self.wait()
+        return self
+
+    def launch(self) -> "Zygote":
+        """Start the worker without waiting: it imports torch while the caller does its own imports."""
         # Traversable but not listable: children (another uid) reach their own scratch by its path.
         os.chmod(self.root, 0o711)
         lib = self.root / "lib"
@@ -203,7 +213,7 @@ class Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.root), "PYTHONDONTWRITEBYTECODE": "1",
                "PYTHONHASHSEED": "0", "LANG": "C.UTF-8", "MPLBACKEND": "Agg", **THREAD_ENV,
-               "GRADKATA_SANDBOX_OFF": ",".join(self.limits.disable)}
+               "GRADKATA_SANDBOX_OFF": ",".join(self.limits.disable), "GRADKATA_DRIVERS": ",".join(self.drivers)}
         with open(self.root / "zygote.log", "wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-S", "-c", BOOT, str(lib), str(theirs.fileno()), *_site_dirs()],
@@ -212,22 +222,31 @@ class Zygote:
             )
         theirs.close()
         self.control = ours
-        ours.settimeout(120)
+        self._starting = True
+        return self
+
+    def wait(self) -> None:
+        """Block until a launched worker says it is ready (raises :class:`WorkerStartError` if it never does)."""
+        if not self._starting or self.control is None:
+            return
+        self._starting = False
+        self.control.settimeout(120)
         try:
-            self.info = wire.decode(ours.recv(1 << 20))
+            self.info = wire.decode(self.control.recv(1 << 20))
         except (OSError, wire.ProtocolError) as exc:
             log = (self.root / "zygote.log").read_text(errors="replace")[-2000:]
             self.close()
             raise WorkerStartError(f"the worker did not start: {exc}\n{log}") from None
-        return self
 
     def layers(self) -> list[str]:
         """Confinement layers the children get on this machine, in the order they are applied."""
+        self.wait()
         probed = self.info.get("layers", {})
         return [name for name in ALL_LAYERS if probed.get(name, {}).get("active")]
 
     def missing(self) -> dict[str, str]:
         """Layers that are not active here, each with why."""
+        self.wait()
         probed = self.info.get("layers", {})
         return {name: str(probed.get(name, {}).get("note", "not probed")) for name in ALL_LAYERS
                 if not probed.get(name, {}).get("active")}
@@ -252,32 +271,36 @@ class Zygote:
         self.restarts += 1
         self.start()
 
-    def spawn(self, source: str | bytes, *, module: str, functions: list[str], forbid: list[str] = ()) -> Child:
-        """Fork a child that imports ``source`` as ``module``."""
+    def spawn(self, source: str | bytes, *, module: str, functions: list[str], forbid: list[str] = (),
+              harness: str | None = None) -> Child:
+        """Fork a child that imports ``source`` as ``module`` (and will be driven by ``harness``)."""
+        self.wait()
         if not self.alive():
             self.restart() if self.proc is not None else self.start()
         try:
-            return self._spawn(source, module=module, functions=functions, forbid=forbid)
+            return self._spawn(source, module=module, functions=functions, forbid=forbid, harness=harness)
         except WorkerStartError:
             self.restart()  # one retry on a fresh zygote; a second failure is the grader's own
-            return self._spawn(source, module=module, functions=functions, forbid=forbid)
+            return self._spawn(source, module=module, functions=functions, forbid=forbid, harness=harness)
 
-    def _spawn(self, source: str | bytes, *, module: str, functions: list[str], forbid: list[str] = ()) -> Child:
+    def _spawn(self, source: str | bytes, *, module: str, functions: list[str], forbid: list[str] = (),
+               harness: str | None = None) -> Child:
         self._count += 1
         scratch = self.root / "jobs" / f"{self._count:06d}"
         scratch.mkdir(mode=0o700)
         data = source.encode() if isinstance(source, str) else source
         (scratch / f"{module}.py").write_bytes(data)
         job = {"scratch": str(scratch), "source": f"{module}.py", "module": module,
-               "functions": list(functions), "forbid": list(forbid), "limits": self.limits.for_child()}
+               "functions": list(functions), "forbid": list(forbid), "limits": self.limits.for_child(),
+               "harness": harness}
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             socket.send_fds(self.control, [wire.encode({"op": "spawn", "job": job})], [theirs.fileno()])
             reply = wire.decode(self.control.recv(1 << 16))
-            pid = int(reply["pid"])
+            pid = int(reply["pid"])  # a refusal ({"error": ...}) has none
         except (OSError, wire.ProtocolError, KeyError, TypeError, ValueError) as exc:
             ours.close()
-            raise WorkerStartError(f"the zygote stopped answering: {exc}") from None
+            raise WorkerStartError(f"the zygote stopped answering or refused the child: {exc}") from None
         finally:
             theirs.close()
         return Child(pid=pid, chan=ours, scratch=scratch, limits=self.limits)

@@ -87,8 +87,10 @@ def pending(book: Gradebook, entries: list[Entry], *, seed: int, examples: int, 
 def _graded(todo: list[tuple[Entry, str]], n: int, katas: list[str], call_s: float | None, replay: bool,
             seed: int, examples: int) -> Iterator[tuple[str, dict, float]]:
     """Run ``n`` workers over the students; yield ``(student, result dict, seconds)`` as each lands."""
-    # spawn: the workers start clean (no inherited torch threads or sockets).
-    ctx = multiprocessing.get_context("spawn")
+    # A fork server: the workers start clean (no inherited threads, sockets or
+    # gradebook), and forked from one warm process they import torch once, not once each.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([f"{__package__}.preload"])
     tasks, results = ctx.Queue(), ctx.Queue()
     for entry, _ in todo:
         tasks.put((entry.student, str(entry.path)))

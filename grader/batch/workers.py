@@ -34,16 +34,18 @@ def init(slugs: list[str], call_s: float | None, replay: bool) -> None:
     """Process initialiser: start this worker's zygote once, for every student it will grade."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
-    import torch
-
-    torch.set_num_threads(1)  # one process per core already
     from ..katas import get
     from ..pool import Limits, Zygote
 
     _STATE["katas"] = [get(s) for s in slugs]
-    _warm_up(_STATE["katas"])
     _STATE["limits"] = Limits(call_s=call_s) if call_s else Limits()
-    _STATE["zygote"] = Zygote(_STATE["limits"]).start()
+    # The zygote imports torch in its own process while this one does the same.
+    _STATE["zygote"] = Zygote(_STATE["limits"], drivers=[k.harness for k in _STATE["katas"]]).launch()
+    import torch
+
+    torch.set_num_threads(1)  # one process per core already
+    _warm_up(_STATE["katas"])
+    _STATE["zygote"].wait()
     _STATE["plugins"] = []
     from .replay import freeze_hypothesis_constants
 

@@ -12,6 +12,21 @@ import numpy as np
 from ..values import to_numpy
 
 
+_WARM = []
+
+
+def warm_up() -> None:
+    """Build and step one optimizer, once per process: the first imports about
+    800 modules (torch._dynamo among them), about 2 s that no child should pay."""
+    import torch
+
+    if not _WARM:
+        p = torch.nn.Parameter(torch.ones(1))
+        p.grad = torch.ones(1)
+        torch.optim.SGD([p], lr=0.1).step()
+        _WARM.append(True)
+
+
 def seed_cpu(seed: int) -> None:
     """Seed the CPU generator the models are initialised from.
 
