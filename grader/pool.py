@@ -37,7 +37,7 @@ THREAD_ENV = {
 # -S: no site processing, so no .pth hook (an editable install's would make the
 # project importable in the worker); the site-packages directories are passed instead.
 BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); sys.path.extend(sys.argv[3:]); from worker import zygote; "
-        "zygote.main(int(sys.argv[2]))")
+        "zygote.main([int(fd) for fd in sys.argv[2].split(',')])")
 # Layers a child can have; --require-sandbox wants them all.
 ALL_LAYERS = ("rlimits", "netns", "uid", "landlock", "seccomp")
 
@@ -179,20 +179,40 @@ def _site_dirs() -> list[str]:
     return [p for p in site.getsitepackages() if os.path.isdir(p)]
 
 
-class Zygote:
-    """A warm worker that forks one child per (submission, kata)."""
+@dataclass
+class Share:
+    """Another trusted process's way into a running zygote (a batch worker's): pass it
+    to that process (multiprocessing carries the socket) and open it with ``Zygote(share=...)``."""
 
-    def __init__(self, limits: Limits | None = None, drivers: Iterable[str] | None = None) -> None:
+    root: str
+    control: socket.socket
+    limits: Limits
+    tag: str
+
+
+class Zygote:
+    """A warm worker that forks one child per (submission, kata).
+
+    One process owns it (starts, restarts and removes it); with ``launch(shares=n)``
+    ``n`` other processes can use it too, each over its own control channel, so a
+    batch imports torch into one zygote rather than one per worker.
+    """
+
+    def __init__(self, limits: Limits | None = None, drivers: Iterable[str] | None = None, *,
+                 share: Share | None = None) -> None:
         """``drivers``: the harnesses to load before the first child (default: all)."""
-        self.limits = limits or Limits()
+        self.limits = share.limits if share else limits or Limits()
         self.drivers = sorted(set(drivers or ()))
-        self.root = Path(tempfile.mkdtemp(prefix="gradkata-"))
+        self.owned = share is None
+        self.root = Path(share.root) if share else Path(tempfile.mkdtemp(prefix="gradkata-"))
+        self.tag = share.tag if share else ""
         self.proc: subprocess.Popen | None = None
-        self.control: socket.socket | None = None
+        self.control: socket.socket | None = share.control if share else None
+        self.shares: list[Share] = []
         self.info: dict = {}
         self._count = 0
         self.restarts = 0
-        self._starting = False
+        self._starting = share is not None
 
     def start(self) -> "Zygote":
         """Launch the worker and wait until it is ready."""
@@ -200,8 +220,11 @@ class Zygote:
         self.wait()
         return self
 
-    def launch(self) -> "Zygote":
-        """Start the worker without waiting: it imports torch while the caller does its own imports."""
+    def launch(self, shares: int = 0) -> "Zygote":
+        """Start the worker without waiting: it imports torch while the caller does its own imports.
+
+        ``shares``: how many other processes will use it (see :attr:`shares`).
+        """
         # Traversable but not listable: children (another uid) reach their own scratch by its path.
         os.chmod(self.root, 0o711)
         lib = self.root / "lib"
@@ -210,17 +233,21 @@ class Zygote:
                         dirs_exist_ok=True)
         (self.root / "jobs").mkdir(exist_ok=True)
         os.chmod(self.root / "jobs", 0o711)
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(1 + shares)]
+        ours, theirs = pairs[0][0], [pair[1] for pair in pairs]
+        self.shares = [Share(str(self.root), pair[0], self.limits, f"w{i}-") for i, pair in enumerate(pairs[1:])]
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.root), "PYTHONDONTWRITEBYTECODE": "1",
                "PYTHONHASHSEED": "0", "LANG": "C.UTF-8", "MPLBACKEND": "Agg", **THREAD_ENV,
                "GRADKATA_SANDBOX_OFF": ",".join(self.limits.disable), "GRADKATA_DRIVERS": ",".join(self.drivers)}
         with open(self.root / "zygote.log", "wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", BOOT, str(lib), str(theirs.fileno()), *_site_dirs()],
-                pass_fds=[theirs.fileno()], env=env, cwd=self.root,
+                [sys.executable, "-I", "-S", "-c", BOOT, str(lib), ",".join(str(t.fileno()) for t in theirs),
+                 *_site_dirs()],
+                pass_fds=[t.fileno() for t in theirs], env=env, cwd=self.root,
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
             )
-        theirs.close()
+        for sock in theirs:
+            sock.close()
         self.control = ours
         self._starting = True
         return self
@@ -263,11 +290,16 @@ class Zygote:
                                      "run `gradkata doctor`")
 
     def alive(self) -> bool:
+        if not self.owned:
+            return self.control is not None  # a dead shared zygote shows when it stops answering
         return self.proc is not None and self.proc.poll() is None and self.control is not None
 
     def restart(self) -> None:
         """Start a fresh zygote after the old one died (nothing a child does should kill it, but)."""
         self._stop()
+        if not self.owned:  # the shared one is gone: go on with one of this process's own
+            self.owned, self.tag = True, ""
+            self.root = Path(tempfile.mkdtemp(prefix="gradkata-"))
         self.restarts += 1
         self.start()
 
@@ -276,7 +308,7 @@ class Zygote:
         """Fork a child that imports ``source`` as ``module`` (and will be driven by ``harness``)."""
         self.wait()
         if not self.alive():
-            self.restart() if self.proc is not None else self.start()
+            self.restart() if self.proc is not None or not self.owned else self.start()
         try:
             return self._spawn(source, module=module, functions=functions, forbid=forbid, harness=harness)
         except WorkerStartError:
@@ -286,7 +318,7 @@ class Zygote:
     def _spawn(self, source: str | bytes, *, module: str, functions: list[str], forbid: list[str] = (),
                harness: str | None = None) -> Child:
         self._count += 1
-        scratch = self.root / "jobs" / f"{self._count:06d}"
+        scratch = self.root / "jobs" / f"{self.tag}{self._count:06d}"
         scratch.mkdir(mode=0o700)
         data = source.encode() if isinstance(source, str) else source
         (scratch / f"{module}.py").write_bytes(data)
@@ -307,9 +339,13 @@ class Zygote:
 
     def close(self) -> None:
         self._stop()
-        shutil.rmtree(self.root, ignore_errors=True)
+        if self.owned:
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def _stop(self) -> None:
+        for share in self.shares:
+            share.control.close()  # our copies; the processes given them hold their own
+        self.shares = []
         if self.control is not None:
             try:
                 self.control.send(wire.encode({"op": "exit"}))

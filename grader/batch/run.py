@@ -96,11 +96,18 @@ def _graded(todo: list[tuple[Entry, str]], n: int, katas: list[str], call_s: flo
         tasks.put((entry.student, str(entry.path)))
     for _ in range(n):
         tasks.put(None)
-    args = (tasks, results, katas, call_s, replay, seed, examples, grader_version(katas))
-    procs = [ctx.Process(target=workers.serve, args=args, daemon=True) for _ in range(n)]
-    for proc in procs:
-        proc.start()
+    # One zygote for every worker, started now: it imports torch on one core while
+    # the fork server does on the other.
+    from ..katas import get
+    from ..pool import Limits, Zygote
+
+    zygote = Zygote(Limits(call_s=call_s) if call_s else Limits(), drivers=[get(s).harness for s in katas])
+    zygote.launch(shares=n)
+    procs = [ctx.Process(target=workers.serve, daemon=True, args=(
+        tasks, results, katas, share, replay, seed, examples, grader_version(katas))) for share in zygote.shares]
     try:
+        for proc in procs:
+            proc.start()
         for _ in range(len(todo)):
             message = _next(results, procs)
             if message[0] == "error":
@@ -111,7 +118,9 @@ def _graded(todo: list[tuple[Entry, str]], n: int, katas: list[str], call_s: flo
         for proc in procs:
             if proc.is_alive():
                 proc.kill()
-            proc.join()
+            if proc.pid is not None:
+                proc.join()
+        zygote.close()
 
 
 def _next(results: Any, procs: list) -> tuple:

@@ -30,17 +30,16 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def init(slugs: list[str], call_s: float | None, replay: bool) -> None:
-    """Process initialiser: start this worker's zygote once, for every student it will grade."""
+def init(slugs: list[str], share: Any, replay: bool) -> None:
+    """Process initialiser: open the batch's shared zygote (a :class:`grader.pool.Share`), for every student."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     from ..katas import get
-    from ..pool import Limits, Zygote
+    from ..pool import Zygote
 
     _STATE["katas"] = [get(s) for s in slugs]
-    _STATE["limits"] = Limits(call_s=call_s) if call_s else Limits()
-    # The zygote imports torch in its own process while this one does the same.
-    _STATE["zygote"] = Zygote(_STATE["limits"], drivers=[k.harness for k in _STATE["katas"]]).launch()
+    # The parent started the zygote when the batch began; it may still be importing torch.
+    _STATE["zygote"] = Zygote(drivers=[k.harness for k in _STATE["katas"]], share=share)
     import torch
 
     torch.set_num_threads(1)  # one process per core already
@@ -77,7 +76,7 @@ def _unreadable(path: Path, katas, seed: int, version: str, reason: str) -> dict
                             seed=seed, grader_version=version).to_dict()
 
 
-def serve(tasks: Any, results: Any, slugs: list[str], call_s: float | None, replay: bool, seed: int,
+def serve(tasks: Any, results: Any, slugs: list[str], share: Any, replay: bool, seed: int,
           examples: int, version: str) -> None:
     """Process entry point: grade ``(student, path)`` tasks until a ``None`` arrives.
 
@@ -87,7 +86,7 @@ def serve(tasks: Any, results: Any, slugs: list[str], call_s: float | None, repl
     began: every row of a run records the same one.
     """
     try:
-        init(slugs, call_s, replay)
+        init(slugs, share, replay)
         _serve(tasks, results, seed, examples, version)
     except BaseException:  # a bug of ours: tell the parent, which stops the batch (a re-run resumes it)
         import traceback

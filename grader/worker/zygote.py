@@ -4,14 +4,17 @@ Started by the trusted side with a clean environment and single-threaded
 settings (torch hangs in a forked child whose parent already started its
 OpenMP pool). It never imports the grader, references, suites or mutants.
 
-Control channel (a SOCK_SEQPACKET socket, one message per packet): the trusted
-side sends ``{"op": "spawn", "job": {...}}`` with the child's channel socket
-attached as a file descriptor; the zygote forks and answers ``{"pid": n}``.
+Control channels (SOCK_SEQPACKET sockets, one message per packet; one per
+trusted process using this zygote): the trusted side sends
+``{"op": "spawn", "job": {...}}`` with the child's channel socket attached as
+a file descriptor; the zygote forks and answers ``{"pid": n}``. It exits when
+every channel has sent ``{"op": "exit"}`` or closed.
 """
 
 from __future__ import annotations
 
 import os
+import selectors
 import signal
 import socket
 import sys
@@ -61,47 +64,65 @@ def _drivers() -> list[str]:
     return [name for name in os.environ.get("GRADKATA_DRIVERS", "").split(",") if name]
 
 
-def main(control_fd: int) -> None:
+def main(control_fds: list[int]) -> None:
+    """Serve spawn requests on every control channel until each has said "exit" or closed.
+
+    A batch shares one zygote among its worker processes, one channel each.
+    """
     from . import sandbox
 
     sandbox.prepare()  # before torch could start a thread
-    control = socket.socket(fileno=control_fd)
+    controls = [socket.socket(fileno=fd) for fd in control_fds]
     # Children are reaped automatically; the trusted side watches them itself.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     info = _warm_up(_drivers())
-    control.send(wire.encode({"ready": True, **info}))
+    for control in controls:
+        control.send(wire.encode({"ready": True, **info}))
     from . import child, harness
 
-    while True:
-        try:
-            data, fds, _flags, _addr = socket.recv_fds(control, CONTROL_MAX, 1)
-        except (OSError, EOFError):
-            break
-        if not data:
-            break
-        msg = wire.decode(data)
-        if msg.get("op") != "spawn" or len(fds) != 1:
-            for fd in fds:
-                os.close(fd)
-            if msg.get("op") == "exit":
-                break
-            control.send(wire.encode({"error": "bad request"}))
-            continue
-        try:
-            if msg["job"].get("harness"):
-                harness.load(str(msg["job"]["harness"]))  # here, unconfined and once, not in every child
-        except (ValueError, ImportError) as exc:
-            os.close(fds[0])
-            control.send(wire.encode({"error": f"driver: {exc}"[:500]}))
-            continue
-        pid = os.fork()
-        if pid == 0:
-            control.close()
-            child.run(fds[0], msg["job"])  # never returns
-        os.close(fds[0])
-        control.send(wire.encode({"pid": pid}))
+    selector = selectors.DefaultSelector()
+    for control in controls:
+        selector.register(control, selectors.EVENT_READ)
+    while selector.get_map():
+        for key, _ in selector.select():
+            if not _answer(key.fileobj, controls, child, harness):
+                selector.unregister(key.fileobj)
+                key.fileobj.close()
     sys.exit(0)
 
 
+def _answer(control: socket.socket, controls: list[socket.socket], child, harness) -> bool:
+    """Handle one request; False when this channel is done."""
+    try:
+        data, fds, _flags, _addr = socket.recv_fds(control, CONTROL_MAX, 1)
+    except (OSError, EOFError):
+        return False
+    if not data:
+        return False
+    msg = wire.decode(data)
+    if msg.get("op") != "spawn" or len(fds) != 1:
+        for fd in fds:
+            os.close(fd)
+        if msg.get("op") == "exit":
+            return False
+        control.send(wire.encode({"error": "bad request"}))
+        return True
+    try:
+        if msg["job"].get("harness"):
+            harness.load(str(msg["job"]["harness"]))  # here, unconfined and once, not in every child
+    except (ValueError, ImportError) as exc:
+        os.close(fds[0])
+        control.send(wire.encode({"error": f"driver: {exc}"[:500]}))
+        return True
+    pid = os.fork()
+    if pid == 0:
+        for other in controls:
+            other.close()
+        child.run(fds[0], msg["job"])  # never returns
+    os.close(fds[0])
+    control.send(wire.encode({"pid": pid}))
+    return True
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    main([int(fd) for fd in sys.argv[1].split(",")])
