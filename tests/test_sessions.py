@@ -1,0 +1,136 @@
+"""One suite session for many submissions, and one zygote for many trusted processes."""
+
+from __future__ import annotations
+
+import queue
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from grader import WorkerDied, WorkerStartError
+from grader.api import grade_many, grade_submission, select
+from grader.batch.replay import Replay
+from grader.batch.run import _next
+from grader.katas._kata import PROJECT_ROOT
+from grader.pool import Zygote
+
+KATAS = ["clip_grad_value", "clip_by_norm"]
+SOLUTIONS = PROJECT_ROOT / "solutions"
+
+
+def _student(root: Path, name: str, files: dict[str, str]) -> Path:
+    folder = root / name
+    folder.mkdir()
+    for slug, text in files.items():
+        (folder / f"{slug}.py").write_text(text)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def students(tmp_path_factory) -> list[Path]:
+    root = tmp_path_factory.mktemp("class")
+    value = (SOLUTIONS / "clip_grad_value.py").read_text()
+    norm = (SOLUTIONS / "clip_by_norm.py").read_text()
+    one_sided = value.replace("clamp_min_(-clip_value).clamp_max_(clip_value)", "clamp_max_(clip_value)")
+    always = norm.replace("max(1.0, norm / tau)", "(norm / tau)")
+    assert one_sided != value and always != norm, "the mutants no longer apply to the references"
+    return [
+        _student(root, "correct", {"clip_grad_value": value, "clip_by_norm": norm}),
+        _student(root, "mutants", {"clip_grad_value": one_sided, "clip_by_norm": always}),
+        _student(root, "exits", {"clip_grad_value": "import os\nos._exit(3)\n", "clip_by_norm": norm}),
+        _student(root, "half", {"clip_by_norm": always}),
+        _student(root, "correct_again", {"clip_grad_value": value + "\n# again\n", "clip_by_norm": norm}),
+    ]
+
+
+def _verdict(result) -> list[tuple]:
+    return [(k.slug, k.score, k.max_score, k.status.value, k.reason,
+             [(c.name, c.status.value, c.message) for c in k.checks], [d.mistake for d in k.diagnoses])
+            for k in result.katas]
+
+
+def test_one_session_for_many_grades_like_one_session_each(students: list[Path]) -> None:
+    katas = select(KATAS)
+    with Zygote() as zygote:
+        apart = [_verdict(grade_submission(zygote, p, katas, seed=11, examples=5)) for p in students]
+        together: dict[int, list] = {}
+        grade_many(zygote, list(enumerate(students)), katas, lambda i, r: together.__setitem__(i, _verdict(r)),
+                   seed=11, examples=5, plugins=[Replay()])
+    assert [together[i] for i in range(len(students))] == apart
+    assert all(k[6] for k in apart[1]), "each mutant is named, so diagnoses are compared too"
+    scores = [sum(k[1] for k in v) for v in apart]
+    assert scores[0] == scores[4] == sum(k[2] for k in apart[0]) and scores[1] < scores[0] and scores[2] < scores[0]
+
+
+def test_an_unreadable_path_is_reported_and_the_rest_graded(students: list[Path], tmp_path: Path) -> None:
+    katas = select(KATAS)
+    graded, unreadable = [], []
+    with Zygote() as zygote:
+        grade_many(zygote, [("gone", tmp_path / "nobody"), ("ok", students[0])], katas,
+                   lambda tag, r: graded.append(tag), seed=1, examples=2,
+                   on_unreadable=lambda tag, path, exc: unreadable.append((tag, str(exc))))
+    assert graded == ["ok"] and unreadable[0][0] == "gone" and "does not exist" in unreadable[0][1]
+
+
+def _spawn_and_call(zygote: Zygote, value: int) -> dict:
+    child = zygote.spawn(f"def f():\n    return {value}\n", module="m", functions=["f"])
+    try:
+        assert child.handshake()["found"] == {"f": "callable"}
+    finally:
+        child.close()
+    return zygote.info
+
+
+def test_a_shared_zygote_serves_another_process_and_survives_its_owner() -> None:
+    owner = Zygote().launch(shares=1)
+    try:
+        guest = Zygote(share=owner.shares[0])
+        assert not guest.owned and guest.root == owner.root
+        _spawn_and_call(guest, 1)  # waits for the zygote on the guest's own channel
+        assert guest.layers() == owner.layers()
+        owner.proc.kill()  # the shared zygote dies: the guest goes on with one of its own
+        owner.proc.wait()
+        _spawn_and_call(guest, 2)
+        assert guest.owned and guest.restarts == 1 and guest.root != owner.root
+        guest.close()
+        assert not guest.root.exists()
+    finally:
+        owner.close()
+    assert not owner.root.exists()
+
+
+def test_a_guest_leaving_does_not_stop_the_zygote() -> None:
+    with Zygote() as owner:
+        owner.close()
+    owner = Zygote().launch(shares=2)
+    try:
+        first, second = (Zygote(share=s) for s in owner.shares)
+        _spawn_and_call(first, 1)
+        first.close()  # says "exit" on its channel only
+        _spawn_and_call(second, 2)
+        assert owner.alive() and second.restarts == 0 and owner.root.exists()
+    finally:
+        owner.close()
+
+
+def test_an_unknown_driver_is_refused() -> None:
+    with Zygote(drivers=["clip_by_norm"]) as zygote:
+        with pytest.raises(WorkerStartError, match="refused"):
+            zygote.spawn("x = 1\n", module="m", functions=[], harness="no_such_driver")
+
+
+@dataclass
+class _Dead:
+    exitcode: int | None = -9
+
+    def is_alive(self) -> bool:
+        return self.exitcode is None
+
+
+def test_a_dead_worker_stops_the_batch_with_a_clear_error() -> None:
+    with pytest.raises(WorkerDied, match="exit code -9.*again"):
+        _next(queue.Queue(), [_Dead(), _Dead(None)])
+    results: queue.Queue = queue.Queue()
+    results.put(("result", "alice", {}, 0.1))
+    assert _next(results, [_Dead()])[1] == "alice"  # what it sent before dying still counts
