@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import signal
 import sqlite3
@@ -115,23 +114,29 @@ def scores(book: Path) -> dict[str, tuple]:
                 for r in gb.rows()}
 
 
-def cpu_of_children() -> float:
-    # Every level reaps its children (pool workers, zygotes, students' children),
-    # so this counts the whole tree: a figure the machine's other load barely moves.
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def machine_cpu() -> float:
+    """CPU seconds the whole machine has spent busy so far (/proc/stat).
+
+    The batch's workers are forked by a fork server and their children by the
+    zygote, so the batch's own rusage misses most of its work; the machine's
+    busy time catches all of it (and anything else running: see the load average).
+    """
+    with open("/proc/stat") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def timed_batch(subs: Path, book: Path, args: argparse.Namespace) -> float:
-    started, cpu = time.perf_counter(), cpu_of_children()
+    started, cpu = time.perf_counter(), machine_cpu()
     done = subprocess.run(batch_cmd(subs, book, args), cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"grade-batch failed:\n{done.stderr[-3000:]}")
     print(done.stderr.strip().splitlines()[-1])
-    cpu = cpu_of_children() - cpu
-    print(f"CPU time of the batch's process tree: {cpu:.1f} s; on an otherwise idle machine with "
-          f"{os.cpu_count()} cores that is at least {cpu / (os.cpu_count() or 1):.1f} s of wall time; "
+    cpu = machine_cpu() - cpu
+    cores = os.cpu_count() or 1
+    print(f"machine busy {cpu:.1f} CPU s during the batch, {cpu / (wall * cores):.0%} of {cores} cores; "
           f"load average now {os.getloadavg()[0]:.1f}")
     return wall
 

@@ -1,18 +1,21 @@
 """How fast is sandboxed grading? Prints figures; asserts nothing.
 
-    .venv/bin/python benchmarks/sandbox_speed.py [--examples N] [--baseline]
+    .venv/bin/python benchmarks/sandbox_speed.py [--examples N] [--katas A,B] [--baseline]
 
-Figures: cold single-submission time (zygote start included), marginal time
-per submission and per kata in a batch, sandbox overhead per child (fork +
-confinement, with and without the layers), and a 10-submission batch of the
-norm + value katas beside a fresh-interpreter-per-submission baseline.
+Figures: sandbox overhead per child (fork + confinement, with and without the
+layers), cold single-submission time (`gradkata grade`'s whole path: zygote
+start, suite collection, grading), and a 10-submission batch of the norm +
+value katas (default `clip_grad_norm` and `clip_grad_value`, the interview
+pair) three ways: end to end in a fresh process, the same in this process, and
+on an already warm zygote and session (what each batch worker does after its
+start). The marginal time per submission and per kata comes from the warm run.
+``--baseline`` adds a fresh interpreter per submission.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -27,16 +30,17 @@ from grader.api import grade  # noqa: E402
 from grader.doctor import spawn_cost_ms  # noqa: E402
 from grader.pool import ALL_LAYERS, Limits, Zygote  # noqa: E402
 
-KATAS = ["clip_by_norm", "clip_by_value"]
+KATAS = ["clip_grad_norm", "clip_grad_value"]
 
 
-def _submissions(folder: Path, n: int) -> list[Path]:
+def _submissions(folder: Path, n: int, katas: list[str]) -> list[Path]:
     paths = []
     for i in range(n):
         sub = folder / f"student{i:02d}"
         sub.mkdir(parents=True)
-        for slug in KATAS:
-            shutil.copy(ROOT / "solutions" / f"{slug}.py", sub / f"{slug}.py")
+        for slug in katas:
+            # Each file differs, as real submissions do.
+            (sub / f"{slug}.py").write_text((ROOT / "solutions" / f"{slug}.py").read_text() + f"\n# student {i}\n")
         paths.append(sub)
     return paths
 
@@ -47,12 +51,35 @@ def _timed(fn) -> float:
     return time.perf_counter() - t0
 
 
+def _cli(paths: list[Path], katas: list[str], examples: int) -> float:
+    cmd = [sys.executable, "-m", "grader", "grade", *map(str, paths), "--seed", "1", "--examples", str(examples)]
+    for slug in katas:
+        cmd += ["--kata", slug]
+    return _timed(lambda: subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL))
+
+
+def _warm(paths: list[Path], katas: list[str], examples: int) -> list[float]:
+    """Per-submission times on a zygote and session that have already graded one submission."""
+    from grader.api import grade_many, select
+    from grader.batch.replay import Replay
+
+    chosen = select(katas)
+    stamps = [0.0]
+    with Zygote(drivers=[k.harness for k in chosen]) as z:
+        grade_many(z, [(i, p) for i, p in enumerate([paths[0], *paths])], chosen,
+                   lambda i, r: stamps.append(time.perf_counter()), seed=1, examples=examples, plugins=[Replay()])
+    return [b - a for a, b in zip(stamps[1:], stamps[2:])]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--examples", type=int, default=30)
+    parser.add_argument("--katas", default=",".join(KATAS), help="comma-separated slugs (default: %(default)s)")
     parser.add_argument("--baseline", action="store_true", help="also time a fresh interpreter per submission")
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; hypothesis examples {args.examples}")
+    katas = args.katas.split(",")
+    print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; katas {', '.join(katas)}; "
+          f"hypothesis examples {args.examples}")
 
     with Zygote() as z:
         full = spawn_cost_ms(z, 9)
@@ -62,27 +89,19 @@ def main() -> None:
           f"({full - bare:+.1f} ms for confinement)")
 
     with tempfile.TemporaryDirectory() as tmp:
-        paths = _submissions(Path(tmp), 10)
-        cold = _timed(lambda: grade(paths[:1], KATAS, seed=1, examples=args.examples))
-        print(f"cold single submission (zygote start + 2 katas): {cold:.2f} s")
-        one = _timed(lambda: grade(paths[:1], KATAS, seed=1, examples=args.examples))
-        ten = _timed(lambda: grade(paths, KATAS, seed=1, examples=args.examples))
-        per_sub = (ten - one) / 9
-        print(f"10-submission batch, norm + value katas: {ten:.2f} s wall")
-        print(f"marginal per submission: {per_sub * 1000:.0f} ms; per kata: {per_sub / len(KATAS) * 1000:.0f} ms")
-        with Zygote() as z:
-            from grader.api import grade_submission, select
-
-            katas = select(KATAS)
-            grade_submission(z, paths[0], katas, seed=1, examples=args.examples)  # warm caches
-            times = [_timed(lambda p=p: grade_submission(z, p, katas, seed=1, examples=args.examples))
-                     for p in paths]
-        print(f"  of which per submission with a warm zygote: median {statistics.median(times) * 1000:.0f} ms")
-        print(f"10-submission batch, norm + value katas, warm zygote (the start paid once before): "
-              f"{sum(times):.2f} s wall")
+        paths = _submissions(Path(tmp), 10, katas)
+        print(f"cold single submission, `gradkata grade` in a fresh process: {_cli(paths[:1], katas, args.examples):.2f} s")
+        print(f"10-submission batch, `gradkata grade A B ...` in a fresh process: "
+              f"{_cli(paths, katas, args.examples):.2f} s wall (zygote start and imports included)")
+        ten = _timed(lambda: grade(paths, katas, seed=1, examples=args.examples))
+        print(f"10-submission batch, grader.grade() in this process: {ten:.2f} s wall (zygote start included)")
+        times = _warm(paths, katas, args.examples)
+        print(f"10-submission batch on a warm zygote and session: {sum(times):.2f} s wall "
+              f"(median {statistics.median(times) * 1000:.0f} ms per submission, "
+              f"{statistics.median(times) / len(katas) * 1000:.0f} ms per kata)")
         if args.baseline:
             code = ("import sys; from pathlib import Path; sys.path.insert(0, %r); from grader.api import grade; "
-                    "grade([Path(sys.argv[1])], %r, seed=1, examples=%d)" % (str(ROOT), KATAS, args.examples))
+                    "grade([Path(sys.argv[1])], %r, seed=1, examples=%d)" % (str(ROOT), katas, args.examples))
             fresh = _timed(lambda: [subprocess.run([sys.executable, "-c", code, str(p)], check=True)
                                     for p in paths])
             print(f"baseline, fresh interpreter (and zygote) per submission: {fresh:.2f} s for 10 "
