@@ -16,7 +16,7 @@ import numpy as np
 
 from ._errors import WorkerFault
 from .katas import Kata
-from .pool import Child
+from .pool import Child, call_message
 from .worker import wire
 
 
@@ -54,8 +54,13 @@ _CACHE: dict[tuple[str, str, bytes], dict] = {}
 _CACHE_MAX = 4096
 
 
-def scenario_key(scenario: dict) -> bytes:
-    return hashlib.blake2b(wire.encode(scenario), digest_size=16).digest()
+def _digest(message: bytes) -> bytes:
+    return hashlib.blake2b(message, digest_size=16).digest()
+
+
+def scenario_key(harness: str, scenario: dict) -> bytes:
+    """The cache key of a scenario: a hash of the request the child would get for it."""
+    return _digest(call_message(harness, scenario))
 
 
 def cached_observe(kata: Kata, role: str, funcs: Callable[[], dict[str, Callable]], scenario: dict,
@@ -66,7 +71,7 @@ def cached_observe(kata: Kata, role: str, funcs: Callable[[], dict[str, Callable
     The cached arrays are read-only and shared; each caller gets its own
     dictionaries and lists (a suite may edit those, never the numbers).
     """
-    key = (kata.slug, role, key if key is not None else scenario_key(scenario))
+    key = (kata.slug, role, key if key is not None else scenario_key(kata.harness, scenario))
     if key not in _CACHE:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.clear()
@@ -120,7 +125,7 @@ class Judge:
     calls: list[Call] = field(default_factory=list)
     delegated: set[str] = field(default_factory=set)
     max_log: int = 400
-    _memo: tuple[dict, bytes] | None = field(default=None, repr=False)
+    _memo: tuple[dict, bytes, bytes] | None = field(default=None, repr=False)
 
     def _repr_pretty_(self, printer, cycle) -> None:
         # hypothesis pretty-prints every argument of a failing test, this fixture
@@ -135,7 +140,7 @@ class Judge:
     def candidate(self, scenario: dict) -> dict:
         if self.child is None:
             raise WorkerFault("crash", "no worker for this kata")
-        reply = self.child.call(self.kata.harness, scenario)
+        reply = self.child.call_encoded(self._encoded(scenario)[0])
         if len(self.calls) < self.max_log:
             self.calls.append(Call(scenario, reply))
         hits = reply.get("delegated") or []
@@ -149,14 +154,19 @@ class Judge:
             raise CandidateRaised({"type": "ProtocolError", "message": "the worker sent no observation"})
         return obs
 
-    def _key(self, scenario: dict) -> bytes:
-        # A suite asks the reference and the oracle about the same scenario
-        # object in turn: encode and hash it once. The memo holds the object
-        # itself, so its id cannot be reused by another while remembered.
+    def _encoded(self, scenario: dict) -> tuple[bytes, bytes]:
+        # A suite puts the same scenario object to the candidate, the reference
+        # and the oracle in turn: encode it once, for the child's request and,
+        # hashed, for the cache key. The memo holds the object itself, so its
+        # id cannot be reused by another while remembered.
         memo = self._memo
         if memo is None or memo[0] is not scenario:
-            memo = self._memo = (scenario, scenario_key(scenario))
-        return memo[1]
+            message = call_message(self.kata.harness, scenario)
+            memo = self._memo = (scenario, message, _digest(message))  # = scenario_key
+        return memo[1], memo[2]
+
+    def _key(self, scenario: dict) -> bytes:
+        return self._encoded(scenario)[1]
 
     def reference(self, scenario: dict) -> dict:
         return cached_observe(self.kata, "reference", self.kata.reference, scenario, self._key(scenario))

@@ -112,12 +112,16 @@ class Child:
         return ready
 
     def call(self, harness: str, scenario: dict) -> dict:
+        return self.call_encoded(call_message(harness, scenario))
+
+    def call_encoded(self, message: bytes) -> dict:
+        """:meth:`call` with the request already encoded (see :func:`call_message`)."""
         if self.dead:
             # A fresh exception each time: re-raising one instance would grow its
             # traceback with every call, and formatting it becomes very slow.
             raise WorkerFault(self.dead.kind, self.dead.message)
         try:
-            wire.send(self.chan, {"op": "call", "harness": harness, "scenario": scenario})
+            wire.send_encoded(self.chan, message)
         except OSError:
             self._fail("crash", "the worker process is gone")
         reply = self._recv(self.limits.call_s)
@@ -152,6 +156,11 @@ class Child:
     def close(self) -> None:
         self.kill()
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def call_message(harness: str, scenario: dict) -> bytes:
+    """The request for one call, encoded for the wire."""
+    return wire.encode({"op": "call", "harness": harness, "scenario": scenario})
 
 
 def reply_problem(reply: Any) -> str | None:

@@ -91,10 +91,20 @@ def tolerance(dtype: str) -> tuple[float, float]:
 
 
 def _agreement(got: np.ndarray, want: np.ndarray, dtype: str) -> np.ndarray:
+    """``np.isclose(got, want, rtol, atol, equal_nan=True)`` with atol scaled to the
+    largest finite wanted value; written out because isclose's own overhead is
+    twice the arithmetic, and a submission's grading makes thousands of these."""
     rtol, ascale = tolerance(dtype)
-    finite = np.abs(want[np.isfinite(want)])
-    atol = ascale * (float(finite.max()) if finite.size else 0.0) + 1e-300
-    return np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+    abs_want = np.abs(want)
+    finite_want = np.isfinite(want)
+    largest = abs_want[finite_want]
+    atol = ascale * (float(largest.max()) if largest.size else 0.0) + 1e-300
+    with np.errstate(invalid="ignore", over="ignore"):
+        ok = np.abs(got - want) <= atol + rtol * abs_want
+    ok &= finite_want & np.isfinite(got)  # the tolerance is for finite pairs only
+    ok |= got == want  # equal infinities
+    ok |= np.isnan(got) & np.isnan(want)
+    return ok
 
 
 def close(got: Any, want: Any, dtype: str = "float64") -> bool:

@@ -158,7 +158,11 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
 
 
 def send(sock: socket.socket, obj: Any) -> None:
-    data = encode(obj)
+    send_encoded(sock, encode(obj))
+
+
+def send_encoded(sock: socket.socket, data: bytes) -> None:
+    """Send a message already made by :func:`encode`."""
     sock.sendall(struct.pack(">Q", len(data)) + data)
 
 
