@@ -245,37 +245,46 @@ def evidence_from_probes(kata: Kata, ask: Callable[[dict], dict | None]) -> list
     return out
 
 
-def units(candidate: Outcome, mutant: Outcome, reference: Outcome) -> Iterable[tuple[str, bool, bool, Callable[[], bool]]]:
+def units(candidate: Outcome, mutant: Outcome, reference: Outcome) -> Iterable[tuple[str, Any, Any, Any, Callable]]:
     """The comparison units of one scenario: one per observation key when all three
-    returned, else the whole outcome. Each unit is (name, candidate agrees with the
-    reference, mutant agrees with the reference, a thunk: candidate agrees with the mutant).
+    returned, else the whole outcome. Each unit is (name, the candidate's part, the
+    mutant's part, the reference's part, the equality to compare them with).
     Per key, so a student who makes the catalogued mistake but returns, say, None
     instead of a norm still matches on the gradients."""
     whole = (candidate, mutant, reference)
     if all(o[0] == "ok" and isinstance(o[1], dict) for o in whole):
         c, m, r = (o[1] for o in whole)
         for key in sorted(set(c) | set(m) | set(r)):
-            a, b, ref = c.get(key), m.get(key), r.get(key)
-            # The candidate-vs-mutant comparison is only needed for informative
-            # units, so it is handed out as a thunk.
-            yield key, same(a, ref), same(b, ref), (lambda a=a, b=b: same(a, b))
+            yield key, c.get(key), m.get(key), r.get(key), same
     else:
-        yield ("", agree(candidate, reference), agree(mutant, reference),
-               (lambda: agree(candidate, mutant)))
+        yield "", candidate, mutant, reference, agree
+
+
+# (kata, mistake, scenario key, unit) -> does the mutant agree with the reference there?
+# The same for every submission that meets the scenario, as mutant_outcome is.
+_MUTANT_AGREES: dict[tuple, bool] = {}
 
 
 def ledger(kata: Kata, evidence: list[Evidence], mistakes: list[Mistake]) -> dict[str, dict[tuple, bool]]:
     """Per mistake: its informative comparison units (where the candidate or the
     mutant differs from the reference), each marked True where the mutant agrees
     with the candidate."""
+    if len(_MUTANT_AGREES) >= _MUTANT_CACHE_MAX:
+        _MUTANT_AGREES.clear()
+    candidate_ok: dict[tuple, bool] = {}  # the same for every mistake
     out = {}
     for mistake in mistakes:
         book = {}
         for i, ev in enumerate(evidence):
             mine = mutant_outcome(kata, mistake, ev.scenario, ev.key)
-            for name, cand_ok, mine_ok, both in units(ev.candidate, mine, ev.reference):
-                if not (cand_ok and mine_ok):
-                    book[(i, name)] = both()
+            for name, cand, mut, ref, equal in units(ev.candidate, mine, ev.reference):
+                if (i, name) not in candidate_ok:
+                    candidate_ok[(i, name)] = equal(cand, ref)
+                known = (kata.slug, mistake.id, ev.key, name)
+                if known not in _MUTANT_AGREES:
+                    _MUTANT_AGREES[known] = equal(mut, ref)
+                if not (candidate_ok[(i, name)] and _MUTANT_AGREES[known]):
+                    book[(i, name)] = equal(cand, mut)
         out[mistake.id] = book
     return out
 
