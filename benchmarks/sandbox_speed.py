@@ -8,7 +8,8 @@ start, suite collection, grading), and a 10-submission batch of the norm +
 value katas (default `clip_grad_norm` and `clip_grad_value`, the interview
 pair) three ways: end to end in a fresh process, the same in this process, and
 on an already warm zygote and session (what each batch worker does after its
-start). The marginal time per submission and per kata comes from the warm run.
+start), plus end to end through a running `gradkata serve`. The marginal time
+per submission and per kata comes from the warm run.
 ``--baseline`` adds a fresh interpreter per submission.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -58,6 +60,26 @@ def _cli(paths: list[Path], katas: list[str], examples: int) -> float:
     return _timed(lambda: subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL))
 
 
+def _served(paths: list[Path], katas: list[str], examples: int, folder: Path) -> tuple[float, float]:
+    """`gradkata grade --server` end to end: (first request to a fresh server, a later one)."""
+    sock = folder / "serve.sock"
+    server = subprocess.Popen([sys.executable, "-m", "grader", "serve", "--socket", str(sock), "--seed", "1"],
+                              cwd=ROOT, stdout=subprocess.DEVNULL)
+    try:
+        while not sock.exists():
+            time.sleep(0.05)
+        cmd = [sys.executable, "-m", "grader", "grade", "--server", str(sock), *map(str, paths),
+               "--seed", "1", "--examples", str(examples)]
+        for slug in katas:
+            cmd += ["--kata", slug]
+        runs = [_timed(lambda: subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL))
+                for _ in range(3)]
+        return runs[0], statistics.median(runs[1:])
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait()
+
+
 def _warm(paths: list[Path], katas: list[str], examples: int) -> list[float]:
     """Per-submission times on a zygote and session that have already graded one submission."""
     from grader.api import grade_many, select
@@ -95,6 +117,9 @@ def main() -> None:
               f"{_cli(paths, katas, args.examples):.2f} s wall (zygote start and imports included)")
         ten = _timed(lambda: grade(paths, katas, seed=1, examples=args.examples))
         print(f"10-submission batch, grader.grade() in this process: {ten:.2f} s wall (zygote start included)")
+        first, later = _served(paths, katas, args.examples, Path(tmp))
+        print(f"10-submission batch, `gradkata grade --server A B ...` end to end: {later:.2f} s wall "
+              f"(the first request to a fresh `gradkata serve`: {first:.2f} s)")
         times = _warm(paths, katas, args.examples)
         print(f"10-submission batch on a warm zygote and session: {sum(times):.2f} s wall "
               f"(median {statistics.median(times) * 1000:.0f} ms per submission, "

@@ -30,16 +30,34 @@ def _default_path() -> Path:
     return PROJECT_ROOT / "exercises" if (PROJECT_ROOT / "exercises").is_dir() else Path.cwd() / "exercises"
 
 
+def _grade_on_server(args: argparse.Namespace, paths: list[Path]) -> list:
+    from .results import SubmissionResult
+    from .serve import request
+
+    if args.timeout:
+        raise UsageError("--timeout is the server's setting: give it to `gradkata serve`")
+    reply = request(Path(args.server), {
+        "paths": [str(p.resolve()) for p in paths], "katas": args.kata, "seed": args.seed,
+        "examples": args.examples, "visible_only": False, "require_sandbox": args.require_sandbox})
+    if "error" in reply:
+        raise (UsageError if reply.get("usage") else GradkataError)(str(reply["error"]))
+    return [SubmissionResult.from_dict(d) for d in reply["results"]]
+
+
 @command("grade")
 def cmd_grade(args: argparse.Namespace) -> int:
-    from .api import grade
-    from .pool import Limits
     from .report import render, results_json
 
     paths = [Path(p) for p in args.paths] or [_default_path()]
-    limits = Limits(call_s=args.timeout) if args.timeout else None
-    results = grade(paths, args.kata, seed=args.seed, examples=args.examples, limits=limits,
-                    require_sandbox=args.require_sandbox)
+    if args.server:
+        results = _grade_on_server(args, paths)
+    else:
+        from .api import grade
+        from .pool import Limits
+
+        limits = Limits(call_s=args.timeout) if args.timeout else None
+        results = grade(paths, args.kata, seed=args.seed, examples=args.examples, limits=limits,
+                        require_sandbox=args.require_sandbox)
     for result in results:
         print(render(result))
     if args.json:
@@ -52,6 +70,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
                 (target / f"{Path(result.submission).stem}.json").write_text(
                     json.dumps(results_json(result), indent=2) + "\n")
     return 0
+
+
+@command("serve")
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    return serve(Path(args.socket), seed=args.seed)
 
 
 @command("doctor")
@@ -149,6 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, help="wall-clock seconds per call")
     p.add_argument("--require-sandbox", action="store_true",
                    help="refuse to grade (exit 1) unless every sandbox layer is active here")
+    from .serve import DEFAULT_SOCKET
+
+    p.add_argument("--server", nargs="?", const=str(DEFAULT_SOCKET), metavar="SOCKET",
+                   help=f"grade on a running `gradkata serve` (warm: no start-up; default socket {DEFAULT_SOCKET})")
+
+    p = sub.add_parser("serve", help="a resident grader that `grade --server` uses: start-up paid once")
+    p.add_argument("--socket", default=str(DEFAULT_SOCKET), help="Unix socket to listen on (default: %(default)s)")
+    p.add_argument("--seed", type=int, help="hypothesis seed of requests that give none (default: a fresh one)")
 
     p = sub.add_parser("check", help="run one kata's visible examples (fast, for practice)")
     p.add_argument("slug")

@@ -13,7 +13,6 @@ from pathlib import Path
 from .._errors import UsageError
 from ..katas import Kata, all_katas
 from ..katas._kata import PROJECT_ROOT
-from .examples import examples_markdown
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 # nbgrader's markers for instructor-only regions (see nbgrader's ClearSolutions
@@ -67,6 +66,8 @@ def build_release(out: Path, *, force: bool = False) -> list[Path]:
 
     for kata in katas:
         write(f"exercises/{kata.slug}.py", kata.render_stub())
+    from .examples import examples_markdown  # runs the suites: pytest and Hypothesis, only when needed
+
     write("EXAMPLES.md", examples_markdown(katas))
     notebooks = _student_notebooks()
     for nb in notebooks:
