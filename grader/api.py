@@ -13,7 +13,7 @@ from ._errors import UsageError
 from .katas import Kata, all_katas, get
 from .pool import Limits, Zygote
 from .results import KataResult, Status, SubmissionResult
-from .runner import DEFAULT_EXAMPLES, grade_each, grade_sources, max_points, points_of
+from .runner import DEFAULT_EXAMPLES, grade_each, max_points, points_of
 from .submission import Source, load
 
 T = TypeVar("T")
@@ -81,8 +81,8 @@ def grade_many(zygote: Zygote, work: Iterable[tuple[T, Path]], katas: list[Kata]
                 on_unreadable(tag, Path(path), exc)
                 continue
             early, runnable = _split(katas, sources)
-            yield (tag, _Pending(Path(path), sources, early, started)), \
-                {k.slug: runnable.get(k.slug) for k in katas if k.slug not in early}
+            # Katas with an early result have no code here; _assemble puts the early result in.
+            yield (tag, _Pending(Path(path), sources, early, started)), runnable
 
     def done(ctx: tuple[T, _Pending], graded: list[KataResult]) -> None:
         tag, pending = ctx
@@ -94,17 +94,12 @@ def grade_many(zygote: Zygote, work: Iterable[tuple[T, Path]], katas: list[Kata]
 
 def grade_submission(zygote: Zygote, path: Path, katas: list[Kata], *, seed: int,
                      examples: int = DEFAULT_EXAMPLES, visible_only: bool = False,
-                     sources: dict[str, Source] | None = None, plugins: Sequence[object] = ()) -> SubmissionResult:
-    if sources is None:
-        out: list[SubmissionResult] = []
-        grade_many(zygote, [(None, Path(path))], katas, lambda _t, r: out.append(r), seed=seed, examples=examples,
-                   visible_only=visible_only, plugins=plugins)
-        return out[0]
-    started = time.perf_counter()
-    early, runnable = _split(katas, sources)
-    graded = grade_sources(zygote, [k for k in katas if k.slug in runnable], runnable, seed=seed,
-                           examples=examples, visible_only=visible_only, plugins=plugins)
-    return _assemble(zygote, katas, seed, _Pending(Path(path), sources, early, started), graded)
+                     plugins: Sequence[object] = ()) -> SubmissionResult:
+    """Grade one submission (a session of its own; :func:`grade_many` shares one)."""
+    out: list[SubmissionResult] = []
+    grade_many(zygote, [(None, Path(path))], katas, lambda _t, r: out.append(r), seed=seed, examples=examples,
+               visible_only=visible_only, plugins=plugins)
+    return out[0]
 
 
 def grade(paths: Sequence[Path], slugs: Sequence[str] | None = None, *, seed: int | None = None,

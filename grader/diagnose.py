@@ -15,18 +15,16 @@ tensor).
 from __future__ import annotations
 
 import ast
-import hashlib
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from ._errors import WorkerFault
-from .judge import Call, CandidateRaised, Judge, LocalJudge, cached_observe, observe
+from .judge import Call, CandidateRaised, Judge, LocalJudge, cached_observe, observe, scenario_key
 from .katas import Kata
 from .mistakes import Mistake, catalogue, indistinguishable, probes
 from .results import CheckResult, Diagnosis, Status
-from .worker import wire
 
 # A mutant is named when it agrees with the candidate on at least this share of
 # the informative scenarios (those where either of them differs from the
@@ -180,10 +178,6 @@ _MUTANT_CACHE: dict[tuple[str, bytes], Outcome] = {}
 _MUTANT_CACHE_MAX = 20000
 
 
-def _key(scenario: dict) -> bytes:
-    return hashlib.blake2b(wire.encode(scenario), digest_size=16).digest()
-
-
 def trusted_outcome(kata: Kata, funcs: dict[str, Callable], scenario: dict) -> Outcome:
     try:
         return "ok", simplify(observe(kata, funcs, scenario))
@@ -192,7 +186,7 @@ def trusted_outcome(kata: Kata, funcs: dict[str, Callable], scenario: dict) -> O
 
 
 def mutant_outcome(kata: Kata, mistake: Mistake, scenario: dict, key: bytes | None = None) -> Outcome:
-    cache_key = (mistake.id, key if key is not None else _key(scenario))
+    cache_key = (mistake.id, key if key is not None else scenario_key(kata.harness, scenario))
     if cache_key not in _MUTANT_CACHE:
         if len(_MUTANT_CACHE) >= _MUTANT_CACHE_MAX:
             _MUTANT_CACHE.clear()
@@ -200,9 +194,9 @@ def mutant_outcome(kata: Kata, mistake: Mistake, scenario: dict, key: bytes | No
     return _MUTANT_CACHE[cache_key]
 
 
-def reference_outcome(kata: Kata, scenario: dict) -> Outcome:
+def reference_outcome(kata: Kata, scenario: dict, key: bytes | None = None) -> Outcome:
     try:
-        observed = cached_observe(kata, "reference", kata.reference, scenario)
+        observed = cached_observe(kata, "reference", kata.reference, scenario, key)
         return _drop(("ok", simplify(observed)), _ignored(kata))
     except Exception as exc:
         return "raised", type(exc).__name__
@@ -218,6 +212,11 @@ class Evidence:
     key: bytes
 
 
+def _evidence(kata: Kata, scenario: dict, outcome: Outcome) -> Evidence:
+    key = scenario_key(kata.harness, scenario)  # one encoding for every cache the scenario meets
+    return Evidence(scenario, _drop(outcome, _ignored(kata)), reference_outcome(kata, scenario, key), key)
+
+
 def evidence_from_calls(kata: Kata, calls: Iterable[Call]) -> list[Evidence]:
     """The recorded suite calls, failing ones (candidate != reference) first."""
     failing, passing = [], []
@@ -225,8 +224,7 @@ def evidence_from_calls(kata: Kata, calls: Iterable[Call]) -> list[Evidence]:
         outcome = reply_outcome(call.reply)
         if outcome is None:
             continue
-        ev = Evidence(call.scenario, _drop(outcome, _ignored(kata)), reference_outcome(kata, call.scenario),
-                      _key(call.scenario))
+        ev = _evidence(kata, call.scenario, outcome)
         (passing if agree(outcome, ev.reference) else failing).append(ev)
     return (failing + passing)[:MAX_RECORDED] if failing else passing[: MAX_RECORDED // 2]
 
@@ -240,8 +238,7 @@ def evidence_from_probes(kata: Kata, ask: Callable[[dict], dict | None]) -> list
             break  # the worker is gone; keep what we have
         outcome = reply_outcome(reply)
         if outcome is not None:
-            out.append(Evidence(scenario, _drop(outcome, _ignored(kata)), reference_outcome(kata, scenario),
-                                _key(scenario)))
+            out.append(_evidence(kata, scenario, outcome))
     return out
 
 
@@ -552,8 +549,7 @@ def diagnose_functions(kata: Kata, funcs: dict[str, Callable], source: str | Non
     """Behavioural diagnosis of trusted in-process functions (tests, the confusion matrix)."""
     evidence = evidence_from_calls(kata, calls or [])
     for scenario in probes(kata):
-        outcome = _drop(trusted_outcome(kata, funcs, scenario), _ignored(kata))
-        evidence.append(Evidence(scenario, outcome, reference_outcome(kata, scenario), _key(scenario)))
+        evidence.append(_evidence(kata, scenario, trusted_outcome(kata, funcs, scenario)))
     return behavioural(kata, evidence, parse(source))
 
 

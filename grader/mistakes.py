@@ -46,6 +46,19 @@ class Mistake:
         return f"{self.what} {self.symptom}\nWhy it matters: {self.why}\nFix: {self.fix}"
 
 
+def maker(slug: str, function: str) -> Callable[..., Mistake]:
+    """The constructor a kata's catalogue uses: ``maker(SLUG, "clip_by_norm")(name,
+    title, mutant, what, symptom, why, fix, static=...)`` is the mistake
+    ``"<slug>/<name>"`` whose mutant replaces ``function``."""
+
+    def make(name: str, title: str, mutant: Callable, what: str, symptom: str, why: str, fix: str,
+             **kw) -> Mistake:
+        return Mistake(id=f"{slug}/{name}", title=title, what=what, symptom=symptom, why=why, fix=fix,
+                       mutant={function: mutant}, **kw)
+
+    return make
+
+
 def catalogue(kata: Kata) -> list[Mistake]:
     module = kata.mistakes_module()
     return list(getattr(module, "MISTAKES", [])) if module else []

@@ -329,8 +329,7 @@ def _finish(katas: list[Kata], judges: dict[str, Judge], job: Job, sources: dict
         results[slug] = _conclude(kata, judge, job.checks.get(slug, []), judge.child.output(),
                                   elapsed / max(len(judges), 1))
         results[slug].diagnoses = diagnoses.get(slug, [])
-    _close(judges)
-    return [results[k.slug] for k in katas]
+    return [results[k.slug] for k in katas]  # the caller closes the children (and removes their scratch)
 
 
 T = TypeVar("T")

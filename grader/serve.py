@@ -122,7 +122,7 @@ class Server:
             try:
                 grade_many(self.zygote, work(), select(katas), done, seed=seed, examples=examples,
                            visible_only=visible_only, plugins=[self.replay], on_unreadable=unreadable)
-            except (GradkataError, UsageError) as exc:
+            except GradkataError as exc:
                 for job in current:
                     if not job.done.is_set():
                         job.error, job.usage = str(exc).splitlines()[0], isinstance(exc, UsageError)

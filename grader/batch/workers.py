@@ -40,32 +40,17 @@ def init(slugs: list[str], share: Any, replay: bool) -> None:
     _STATE["katas"] = [get(s) for s in slugs]
     # The parent started the zygote when the batch began; it may still be importing torch.
     _STATE["zygote"] = Zygote(drivers=[k.harness for k in _STATE["katas"]], share=share)
-    import torch
+    # torch (single-threaded) and the first optimizer come warm from the fork server (preload.py).
+    from ..runner import max_points
 
-    torch.set_num_threads(1)  # one process per core already
-    _warm_up(_STATE["katas"])
+    for kata in _STATE["katas"]:
+        max_points(kata)  # one collection per kata, before the first student, so every student costs alike
     _STATE["zygote"].wait()
     _STATE["plugins"] = []
-    from .replay import freeze_hypothesis_constants
-
-    freeze_hypothesis_constants()  # every worker, whatever it graded first, draws the same examples
     if replay:
         from .replay import Replay
 
         _STATE["plugins"] = [Replay()]
-
-
-def _warm_up(katas) -> None:
-    """Pay the one-off costs before the first student, so every student costs alike."""
-    import torch
-
-    from ..runner import max_points
-
-    # The first optimizer built in a process imports torch._dynamo (seconds);
-    # the training katas' references build one per scenario.
-    torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=0.1)
-    for kata in katas:
-        max_points(kata)  # one collection per kata, remembered for the process
 
 
 def _unreadable(path: Path, katas, seed: int, version: str, reason: str) -> dict:

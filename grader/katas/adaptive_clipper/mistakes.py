@@ -8,7 +8,7 @@ from collections import deque
 import numpy as np
 import torch
 
-from grader.mistakes import Mistake
+from grader.mistakes import maker
 
 SLUG = "adaptive_clipper"
 
@@ -93,9 +93,7 @@ class PercentileAsFraction(_Base):
         return float(np.percentile(list(self.history), self.percentile / 100))  # 0.9th percentile, not 90th
 
 
-def _m(name, title, cls, what, symptom, why, fix) -> Mistake:
-    return Mistake(id=f"{SLUG}/{name}", title=title, what=what, symptom=symptom, why=why, fix=fix,
-                   mutant={"AdaptiveGradientClipper": cls})
+_m = maker(SLUG, "AdaptiveGradientClipper")
 
 
 MISTAKES = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from grader.mistakes import Mistake
+from grader.mistakes import maker
 
 SLUG = "adaptive_grad_clip"
 
@@ -63,9 +63,7 @@ def eps_added(parameters, clip_factor=0.01, eps=1e-3):
     _agc(parameters, clip_factor, eps, added=True)
 
 
-def _m(name, title, fn, what, symptom, why, fix) -> Mistake:
-    return Mistake(id=f"{SLUG}/{name}", title=title, what=what, symptom=symptom, why=why, fix=fix,
-                   mutant={"adaptive_grad_clip": fn})
+_m = maker(SLUG, "adaptive_grad_clip")
 
 
 MISTAKES = [

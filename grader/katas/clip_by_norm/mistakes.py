@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.mistakes import Mistake
+from grader.mistakes import maker
 
 SLUG = "clip_by_norm"
 
@@ -62,9 +62,7 @@ def max_abs_norm(g, tau):
     return out, norm, float(np.max(np.abs(out))) if np.size(out) else 0.0
 
 
-def _m(name: str, title: str, fn, what: str, symptom: str, why: str, fix: str) -> Mistake:
-    return Mistake(id=f"{SLUG}/{name}", title=title, what=what, symptom=symptom, why=why, fix=fix,
-                   mutant={"clip_by_norm": fn})
+_m = maker(SLUG, "clip_by_norm")
 
 
 MISTAKES = [

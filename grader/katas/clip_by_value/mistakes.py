@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.mistakes import Mistake
+from grader.mistakes import maker
 
 SLUG = "clip_by_value"
 
@@ -35,9 +35,7 @@ def sign_lost(g, c):
     return np.minimum(np.abs(g), c)
 
 
-def _m(name: str, title: str, fn, what: str, symptom: str, why: str, fix: str) -> Mistake:
-    return Mistake(id=f"{SLUG}/{name}", title=title, what=what, symptom=symptom, why=why, fix=fix,
-                   mutant={"clip_by_value": fn})
+_m = maker(SLUG, "clip_by_value")
 
 
 MISTAKES = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from grader.mistakes import Mistake
+from grader.mistakes import maker
 
 EPS = 1e-6
 SLUG = "clip_grad_norm"
@@ -236,9 +236,7 @@ def norm_squared_compared(parameters, max_norm):
     return total.to(grads[0].dtype)
 
 
-def _m(name: str, title: str, fn, what: str, symptom: str, why: str, fix: str, **kw) -> Mistake:
-    return Mistake(id=f"{SLUG}/{name}", title=title, what=what, symptom=symptom, why=why, fix=fix,
-                   mutant={"clip_grad_norm": fn}, **kw)
+_m = maker(SLUG, "clip_grad_norm")
 
 
 MISTAKES = [

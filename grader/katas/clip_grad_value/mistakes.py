@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from grader.mistakes import Mistake
+from grader.mistakes import maker
 
 SLUG = "clip_grad_value"
 # torch returns None and no caller uses the result: what a mutant returns is no evidence.
@@ -78,9 +78,7 @@ def generator_exhausted(parameters, clip_value):
             p.grad.clamp_(-clip_value, clip_value)
 
 
-def _m(name: str, title: str, fn, what: str, symptom: str, why: str, fix: str) -> Mistake:
-    return Mistake(id=f"{SLUG}/{name}", title=title, what=what, symptom=symptom, why=why, fix=fix,
-                   mutant={"clip_grad_value": fn})
+_m = maker(SLUG, "clip_grad_value")
 
 
 MISTAKES = [

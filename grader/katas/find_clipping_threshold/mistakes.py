@@ -12,7 +12,7 @@ import math
 import numpy as np
 import torch
 
-from grader.mistakes import Mistake
+from grader.mistakes import maker
 
 from .scenarios import scenario
 
@@ -84,9 +84,7 @@ def returns_list(model, dataloader, criterion, device, num_batches=100):
     return list(norms), float(np.percentile(norms, 90))
 
 
-def _m(name: str, title: str, fn, what: str, symptom: str, why: str, fix: str) -> Mistake:
-    return Mistake(id=f"{SLUG}/{name}", title=title, what=what, symptom=symptom, why=why, fix=fix,
-                   mutant={"find_clipping_threshold": fn})
+_m = maker(SLUG, "find_clipping_threshold")
 
 
 MISTAKES = [

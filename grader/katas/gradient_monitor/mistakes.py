@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from grader.mistakes import Mistake
+from grader.mistakes import maker
 
 from .scenarios import scenario
 
@@ -83,9 +83,7 @@ class PlotWithoutThreshold(_Monitor):
         ax.axhline(sum(self.norms) / len(self.norms))
 
 
-def _m(name: str, title: str, cls, what: str, symptom: str, why: str, fix: str) -> Mistake:
-    return Mistake(id=f"{SLUG}/{name}", title=title, what=what, symptom=symptom, why=why, fix=fix,
-                   mutant={"GradientMonitor": cls})
+_m = maker(SLUG, "GradientMonitor")
 
 
 MISTAKES = [

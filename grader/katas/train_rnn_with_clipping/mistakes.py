@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from grader.mistakes import Mistake
+from grader.mistakes import maker
 
 from .scenarios import scenario
 
@@ -53,9 +53,7 @@ def _loop(*, optimizer_cls=torch.optim.Adam, zero=True, clip="before", nan="befo
     return train_rnn_with_clipping
 
 
-def _m(name: str, title: str, fn, what: str, symptom: str, why: str, fix: str) -> Mistake:
-    return Mistake(id=f"{SLUG}/{name}", title=title, what=what, symptom=symptom, why=why, fix=fix,
-                   mutant={"train_rnn_with_clipping": fn})
+_m = maker(SLUG, "train_rnn_with_clipping")
 
 
 MISTAKES = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from grader.mistakes import Mistake
+from grader.mistakes import maker
 
 SLUG = "train_step_accumulate"
 # model.zero_grad() and optimizer.zero_grad() are equally right, and only the
@@ -64,9 +64,7 @@ def post_clip_norm(model, optimizer, criterion, micro_batches, max_norm=1.0):
     return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
 
 
-def _m(name, title, fn, what, symptom, why, fix) -> Mistake:
-    return Mistake(id=f"{SLUG}/{name}", title=title, what=what, symptom=symptom, why=why, fix=fix,
-                   mutant={"train_step_accumulate": fn})
+_m = maker(SLUG, "train_step_accumulate")
 
 
 MISTAKES = [

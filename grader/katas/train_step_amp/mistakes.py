@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from grader.mistakes import Mistake
+from grader.mistakes import maker
 
 from .scenarios import scenario
 
@@ -69,9 +69,7 @@ def returns_scaled_norm(model, optimizer, scaler, loss, max_norm=1.0):
     return total
 
 
-def _m(name: str, title: str, fn, what: str, symptom: str, why: str, fix: str) -> Mistake:
-    return Mistake(id=f"{SLUG}/{name}", title=title, what=what, symptom=symptom, why=why, fix=fix,
-                   mutant={"train_step_amp": fn})
+_m = maker(SLUG, "train_step_amp")
 
 
 MISTAKES = [

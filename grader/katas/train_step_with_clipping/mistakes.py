@@ -7,7 +7,7 @@ import ast
 import numpy as np
 import torch
 
-from grader.mistakes import Mistake
+from grader.mistakes import maker
 
 SLUG = "train_step_with_clipping"
 # How gradients are cleared (optimizer.zero_grad, model.zero_grad, p.grad = None)
@@ -124,9 +124,7 @@ def clips_after_step(tree: ast.Module) -> bool:
     return bool(steps) and any(pos > steps[0] and "clip" in name for pos, name in calls)
 
 
-def _m(name: str, title: str, fn, what: str, symptom: str, why: str, fix: str, **kw) -> Mistake:
-    return Mistake(id=f"{SLUG}/{name}", title=title, what=what, symptom=symptom, why=why, fix=fix,
-                   mutant={"train_step_with_clipping": fn}, **kw)
+_m = maker(SLUG, "train_step_with_clipping")
 
 
 MISTAKES = [
