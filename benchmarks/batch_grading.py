@@ -87,7 +87,7 @@ def build(folder: Path, n: int) -> dict[str, str]:
 
 
 def batch_cmd(subs: Path, book: Path, args: argparse.Namespace) -> list[str]:
-    cmd = [sys.executable, "-m", "grader", "grade-batch", str(subs), "--gradebook", str(book), "--quiet",
+    cmd = [sys.executable, "-m", "gradkata", "grade-batch", str(subs), "--gradebook", str(book), "--quiet",
            "--examples", str(args.examples), "--seed", str(args.seed), "--timeout", str(args.timeout)]
     for slug in CORE:
         cmd += ["--kata", slug]
@@ -107,7 +107,7 @@ def count(book: Path) -> int:
 
 
 def scores(book: Path) -> dict[str, tuple]:
-    from grader.batch import Gradebook
+    from gradkata.batch import Gradebook
 
     with Gradebook(book) as gb:
         return {r.student: (r.score, tuple((k.slug, k.score, k.status.value) for k in r.result.katas))

@@ -13,10 +13,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from grader.diagnose import run_and_diagnose, same_mistake  # noqa: E402
-from grader.katas import all_katas, get  # noqa: E402
-from grader.mistakes import catalogue  # noqa: E402
-from grader.results import Status  # noqa: E402
+from gradkata.diagnose import same_mistake  # noqa: E402
+from gradkata.sweep import run_and_diagnose  # noqa: E402
+from gradkata.katas import all_katas, get  # noqa: E402
+from gradkata.mistakes import catalogue  # noqa: E402
+from gradkata.results import Status  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

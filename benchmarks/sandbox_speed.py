@@ -28,9 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.api import grade  # noqa: E402
-from grader.doctor import spawn_cost_ms  # noqa: E402
-from grader.pool import ALL_LAYERS, Limits, Zygote  # noqa: E402
+from gradkata.api import grade  # noqa: E402
+from gradkata.doctor import spawn_cost_ms  # noqa: E402
+from gradkata.pool import ALL_LAYERS, Limits, Zygote  # noqa: E402
 
 KATAS = ["clip_grad_norm", "clip_grad_value"]
 
@@ -54,7 +54,7 @@ def _timed(fn) -> float:
 
 
 def _cli(paths: list[Path], katas: list[str], examples: int) -> float:
-    cmd = [sys.executable, "-m", "grader", "grade", *map(str, paths), "--seed", "1", "--examples", str(examples)]
+    cmd = [sys.executable, "-m", "gradkata", "grade", *map(str, paths), "--seed", "1", "--examples", str(examples)]
     for slug in katas:
         cmd += ["--kata", slug]
     return _timed(lambda: subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL))
@@ -63,12 +63,12 @@ def _cli(paths: list[Path], katas: list[str], examples: int) -> float:
 def _served(paths: list[Path], katas: list[str], examples: int, folder: Path) -> tuple[float, float]:
     """`gradkata grade --server` end to end: (first request to a fresh server, a later one)."""
     sock = folder / "serve.sock"
-    server = subprocess.Popen([sys.executable, "-m", "grader", "serve", "--socket", str(sock), "--seed", "1"],
+    server = subprocess.Popen([sys.executable, "-m", "gradkata", "serve", "--socket", str(sock), "--seed", "1"],
                               cwd=ROOT, stdout=subprocess.DEVNULL)
     try:
         while not sock.exists():
             time.sleep(0.05)
-        cmd = [sys.executable, "-m", "grader", "grade", "--server", str(sock), *map(str, paths),
+        cmd = [sys.executable, "-m", "gradkata", "grade", "--server", str(sock), *map(str, paths),
                "--seed", "1", "--examples", str(examples)]
         for slug in katas:
             cmd += ["--kata", slug]
@@ -82,8 +82,8 @@ def _served(paths: list[Path], katas: list[str], examples: int, folder: Path) ->
 
 def _warm(paths: list[Path], katas: list[str], examples: int) -> list[float]:
     """Per-submission times on a zygote and session that have already graded one submission."""
-    from grader.api import grade_many, select
-    from grader.batch.replay import Replay
+    from gradkata.api import grade_many, select
+    from gradkata.batch.replay import Replay
 
     chosen = select(katas)
     stamps = [0.0]
@@ -116,7 +116,7 @@ def main() -> None:
         print(f"10-submission batch, `gradkata grade A B ...` in a fresh process: "
               f"{_cli(paths, katas, args.examples):.2f} s wall (zygote start and imports included)")
         ten = _timed(lambda: grade(paths, katas, seed=1, examples=args.examples))
-        print(f"10-submission batch, grader.grade() in this process: {ten:.2f} s wall (zygote start included)")
+        print(f"10-submission batch, gradkata.grade() in this process: {ten:.2f} s wall (zygote start included)")
         first, later = _served(paths, katas, args.examples, Path(tmp))
         print(f"10-submission batch, `gradkata grade --server A B ...` end to end: {later:.2f} s wall "
               f"(the first request to a fresh `gradkata serve`: {first:.2f} s)")
@@ -125,7 +125,7 @@ def main() -> None:
               f"(median {statistics.median(times) * 1000:.0f} ms per submission, "
               f"{statistics.median(times) / len(katas) * 1000:.0f} ms per kata)")
         if args.baseline:
-            code = ("import sys; from pathlib import Path; sys.path.insert(0, %r); from grader.api import grade; "
+            code = ("import sys; from pathlib import Path; sys.path.insert(0, %r); from gradkata.api import grade; "
                     "grade([Path(sys.argv[1])], %r, seed=1, examples=%d)" % (str(ROOT), katas, args.examples))
             fresh = _timed(lambda: [subprocess.run([sys.executable, "-c", code, str(p)], check=True)
                                     for p in paths])

@@ -2,17 +2,16 @@
 
 Public API::
 
-    from grader import grade, all_katas
+    from gradkata import grade, all_katas
     [result] = grade([Path("exercises")])
     print(result.score, result.max_score)
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from ._errors import (GradkataError, SandboxUnavailable, SubmissionError, UsageError, WorkerDied, WorkerFault,
                       WorkerStartError)
+from ._version import __version__
 from .katas import Kata, all_katas
 from .results import CheckResult, Diagnosis, KataResult, Status, SubmissionResult
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
-from . import __version__
+from ._version import __version__
 from ._errors import UsageError
 from .katas import Kata, all_katas, get
 from .pool import Limits, Zygote
@@ -108,7 +108,7 @@ def grade(paths: Sequence[Path], slugs: Sequence[str] | None = None, *, seed: in
     """Grade each submission with one shared warm zygote and one suite session.
 
     After the first submission whose property tests pass, later ones meet the
-    same recorded examples without drawing them again (:mod:`grader.batch.replay`).
+    same recorded examples without drawing them again (:mod:`gradkata.batch.replay`).
     ``require_sandbox``: raise :class:`SandboxUnavailable` rather than grade
     when a confinement layer is missing on this machine.
     """

@@ -153,6 +153,13 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     return notebooks_main(args)
 
 
+@command("katas")
+def cmd_katas(args: argparse.Namespace) -> int:
+    from .katas.views import katas_main
+
+    return katas_main(args)
+
+
 @command("mistakes")
 def cmd_mistakes(args: argparse.Namespace) -> int:
     from .mistakes import listing
@@ -206,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .notebooks.cli import add_notebooks_arguments
 
     add_notebooks_arguments(sub.add_parser("notebooks", help="regenerate the self-study and nbgrader notebooks"))
+    from .katas.views import add_katas_arguments
+
+    add_katas_arguments(sub.add_parser("katas", help="regenerate exercises/ and solutions/ from the kata folders"))
 
     p = sub.add_parser("mistakes", help="list the catalogued mistakes the grader can name")
     p.add_argument("slug", nargs="?", help="only this kata")

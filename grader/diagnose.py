@@ -551,28 +551,3 @@ def diagnose_functions(kata: Kata, funcs: dict[str, Callable], source: str | Non
     for scenario in probes(kata):
         evidence.append(_evidence(kata, scenario, trusted_outcome(kata, funcs, scenario)))
     return behavioural(kata, evidence, parse(source))
-
-
-class _RecordingJudge(LocalJudge):
-    """A LocalJudge that also logs the calls that raised, as the worker's judge does."""
-
-    def candidate(self, scenario: dict) -> dict:
-        try:
-            return super().candidate(scenario)
-        except CandidateRaised as exc:
-            if len(self.calls) < self.max_log:
-                self.calls.append(Call(scenario, {"ok": False, "error": exc.error}))
-            raise
-
-
-def run_and_diagnose(kata: Kata, funcs: dict[str, Callable], *, source: str | None = None, seed: int = 1,
-                     examples: int = 10) -> tuple[list[CheckResult], list[Mistake]]:
-    """Trusted functions through the kata's hidden suite, then diagnosed from the
-    suite's calls and the probe battery, as a submission would be."""
-    from .runner import run_suites
-
-    judge = _RecordingJudge(kata, funcs)
-    checks = run_suites({kata.slug: judge}, [kata], seed=seed, examples=examples).get(kata.slug, [])
-    if not failed(checks):
-        return checks, []
-    return checks, diagnose_functions(kata, funcs, source, judge.calls)

@@ -103,7 +103,7 @@ def _fresh(obs: Any) -> Any:
 
 def observe(kata: Kata, funcs: dict[str, Callable], scenario: dict) -> dict:
     """Run trusted implementations (reference, oracle, mutant) through the kata's harness."""
-    harness = importlib.import_module(f"grader.worker.harness.{kata.harness}")
+    harness = importlib.import_module(f"gradkata.worker.harness.{kata.harness}")
     with warnings.catch_warnings():
         # torch warns on empty generators and deprecated names; not our business here.
         warnings.simplefilter("ignore")

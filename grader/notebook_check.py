@@ -8,12 +8,12 @@ Nothing the kernel holds is trusted. The kernel is where the student's code
 runs, so a notebook may have patched ``torch.allclose``, NumPy or anything
 else in it. Only the *source text* of the notebook's definitions (from the
 kernel's cell history, or the function's file outside IPython) leaves the
-kernel: a fresh grading server process (``python -m grader.notebook_check``,
+kernel: a fresh grading server process (``python -m gradkata.notebook_check``,
 started once per kernel) grades it with the sandboxed worker, exactly as
 ``gradkata grade notebook.ipynb`` would, and answers with plain JSON.
 
 Many kernels can share one warm server instead: start
-``python -m grader.notebook_check --listen SOCKET`` and give the kernels
+``python -m gradkata.notebook_check --listen SOCKET`` and give the kernels
 ``GRADKATA_GRADER_SOCKET=SOCKET`` in their environment (the notebook tests do).
 
 The grading server writes nothing to the kernel's stderr, and neither do these
@@ -87,7 +87,7 @@ class _Server(_Link):
         fd, self.log_path = tempfile.mkstemp(prefix="gradkata-notebook-", suffix=".log")
         with os.fdopen(fd, "wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "grader.notebook_check", "--serve"],
+                [sys.executable, "-m", "gradkata.notebook_check", "--serve"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, cwd=tempfile.gettempdir(),
             )
         assert self.proc.stdin is not None and self.proc.stdout is not None
@@ -377,16 +377,16 @@ def serve() -> int:
     grader = _Grader()
     try:
         for line in sys.stdin:
-            replies.write(json.dumps(grader.answer(json.loads(line))) + "\n")
+            replies.write(json.dumps(gradkata.answer(json.loads(line))) + "\n")
     finally:
-        grader.close()
+        gradkata.close()
     return 0
 
 
 def _connection(grader: _Grader, conn: socket.socket) -> None:
     with conn, conn.makefile("rb") as reader, conn.makefile("wb") as writer:
         for line in reader:
-            writer.write((json.dumps(grader.answer(json.loads(line))) + "\n").encode())
+            writer.write((json.dumps(gradkata.answer(json.loads(line))) + "\n").encode())
             writer.flush()
 
 
@@ -408,7 +408,7 @@ def listen(path: str) -> int:
         server.close()
         with contextlib.suppress(OSError):
             os.unlink(path)
-        grader.close()
+        gradkata.close()
 
 
 if __name__ == "__main__":
@@ -416,7 +416,7 @@ if __name__ == "__main__":
         sys.exit(serve())
     if len(sys.argv) == 3 and sys.argv[1] == "--listen":
         sys.exit(listen(sys.argv[2]))
-    print("usage: python -m grader.notebook_check --serve  (started by grader.notebook_check.check)\n"
-          f"       python -m grader.notebook_check --listen SOCKET  (then set {SOCKET_ENV}=SOCKET for the kernels)",
+    print("usage: python -m gradkata.notebook_check --serve  (started by gradkata.notebook_check.check)\n"
+          f"       python -m gradkata.notebook_check --listen SOCKET  (then set {SOCKET_ENV}=SOCKET for the kernels)",
           file=sys.stderr)
     sys.exit(2)

@@ -1,6 +1,6 @@
 """The trusted side of the process boundary: start the zygote, fork children, talk to them.
 
-Everything that comes back from a child is decoded by :mod:`grader.worker.wire`
+Everything that comes back from a child is decoded by :mod:`gradkata.worker.wire`
 (plain data only, sizes checked). A child that overruns its time, dies, or
 sends garbage is killed with SIGKILL and reported as a :class:`WorkerFault`;
 its exit status and output are never trusted.

@@ -6,7 +6,7 @@ in the zygote) and cold caches before the first submission: seconds that a
 keeps one zygote and one suite session; requests with the same settings
 (katas, seed, examples, visible only) are graded in the same session, one after
 another, with the examples recorded from earlier requests replayed
-(:mod:`grader.batch.replay`); a request with other settings starts a new session.
+(:mod:`gradkata.batch.replay`); a request with other settings starts a new session.
 
 Protocol: one JSON line per request on a Unix socket only this user can open,
 ``{"paths": [...], "katas": [...] | null, "seed": n | null, "examples": n,

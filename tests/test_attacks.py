@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.api import grade
-from grader.katas._kata import PROJECT_ROOT
-from grader.pool import Limits
-from grader.report import results_json
-from grader.results import Status
+from gradkata.api import grade
+from gradkata.katas._kata import PROJECT_ROOT
+from gradkata.pool import Limits
+from gradkata.report import results_json
+from gradkata.results import Status
 
 ATTACKS = Path(__file__).parent / "attacks"
 KATAS = ["clip_by_value", "clip_by_norm"]

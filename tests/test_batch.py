@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import BatchSettings, Gradebook, grade_batch
-from grader.katas._kata import PROJECT_ROOT
+from gradkata.batch import BatchSettings, Gradebook, grade_batch
+from gradkata.katas._kata import PROJECT_ROOT
 
 KATAS = ["clip_grad_norm"]
 EXAMPLES = 3
@@ -108,7 +108,7 @@ def test_stored_settings_are_reused(graded):
 
 
 def test_csv_export_has_a_column_per_kata_and_the_total(graded, tmp_path):
-    from grader.export import write_csv, write_feedback, write_json
+    from gradkata.export import write_csv, write_feedback, write_json
 
     _, book, _ = graded
     target = tmp_path / "grades.csv"
@@ -126,7 +126,7 @@ def test_csv_export_has_a_column_per_kata_and_the_total(graded, tmp_path):
 
 
 def _batch_cmd(subs: Path, book: Path) -> list[str]:
-    return [sys.executable, "-m", "grader", "grade-batch", str(subs), "--gradebook", str(book), "--workers", "1",
+    return [sys.executable, "-m", "gradkata", "grade-batch", str(subs), "--gradebook", str(book), "--workers", "1",
             "--kata", KATAS[0], "--examples", str(EXAMPLES), "--seed", str(SEED), "--quiet"]
 
 
@@ -171,10 +171,10 @@ def test_sigkill_mid_batch_then_resume_loses_and_duplicates_nothing(graded, tmp_
 
 
 def test_replay_grades_exactly_like_hypothesis(tmp_path):
-    from grader.api import grade_submission
-    from grader.batch.replay import Replay
-    from grader.katas import get
-    from grader.pool import Zygote
+    from gradkata.api import grade_submission
+    from gradkata.batch.replay import Replay
+    from gradkata.katas import get
+    from gradkata.pool import Zygote
 
     (tmp_path / "good.py").write_text(REFERENCE)
     (tmp_path / "bad.py").write_text(BUGGY)

@@ -1,4 +1,4 @@
-"""`gradkata` on the command line: exit codes, not-attempted katas, list, check, python -m grader."""
+"""`gradkata` on the command line: exit codes, not-attempted katas, list, check, python -m gradkata."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from grader.cli import main
-from grader.katas import SLUGS
-from grader.katas._kata import PROJECT_ROOT
+from gradkata.cli import main
+from gradkata.katas import SLUGS
+from gradkata.katas._kata import PROJECT_ROOT
 
 
 def _report(path) -> dict:
@@ -79,7 +79,7 @@ def test_check_on_the_stub_says_not_implemented(capsys):
 
 
 def test_python_dash_m_grader_works():
-    proc = subprocess.run([sys.executable, "-m", "grader", "list"], capture_output=True, text=True, timeout=120,
+    proc = subprocess.run([sys.executable, "-m", "gradkata", "list"], capture_output=True, text=True, timeout=120,
                           cwd=PROJECT_ROOT)
     assert proc.returncode == 0, proc.stderr
     assert all(slug in proc.stdout for slug in SLUGS)
@@ -105,7 +105,7 @@ def test_the_seed_decides_the_draws_even_on_ci(tmp_path):
         if ci:
             env["CI"] = ci
         out = tmp_path / f"r-{ci}.json"
-        done = subprocess.run([sys.executable, "-m", "grader", "grade", str(tmp_path / "clip_grad_value.py"),
+        done = subprocess.run([sys.executable, "-m", "gradkata", "grade", str(tmp_path / "clip_grad_value.py"),
                                "--kata", "clip_grad_value", "--seed", "4242", "--examples", "5", "--json", str(out)],
                               env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-2000:]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.demos import bptt_gradient_norms
+from gradkata.demos import bptt_gradient_norms
 
 
 @pytest.mark.parametrize("w", [0.9, 1.0, 1.1])

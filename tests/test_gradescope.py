@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.gradescope import BundleConfig, build_bundle, validate
-from grader.katas._kata import PROJECT_ROOT
+from gradkata.gradescope import BundleConfig, build_bundle, validate
+from gradkata.katas._kata import PROJECT_ROOT
 
 REFERENCE = (PROJECT_ROOT / "solutions" / "clip_grad_norm.py").read_text()
 BUGGY = REFERENCE.replace("torch.clamp(max_norm / (total + EPS), max=1.0)", "max_norm / (total + EPS)")

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.diagnose import same_mistake
-from grader.katas import get
-from grader.pool import Zygote
-from grader.results import Status
-from grader.runner import grade_sources
+from gradkata.diagnose import same_mistake
+from gradkata.katas import get
+from gradkata.pool import Zygote
+from gradkata.results import Status
+from gradkata.runner import grade_sources
 
 HERE = Path(__file__).parent / "heldout"
 MUTANTS = sorted(HERE.glob("*.py"))

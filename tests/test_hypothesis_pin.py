@@ -7,7 +7,7 @@ import sys
 
 from hypothesis import given, settings, strategies as st
 
-from grader.hypothesis_pin import pin_generation
+from gradkata.hypothesis_pin import pin_generation
 
 
 def _draws() -> list[int]:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.api import grade
-from grader.katas import SLUGS, all_katas, get
-from grader.katas._kata import PROJECT_ROOT
-from grader.results import Status
-from grader.runner import check_functions
+from gradkata.api import grade
+from gradkata.katas import SLUGS, all_katas, get
+from gradkata.katas._kata import PROJECT_ROOT
+from gradkata.results import Status
+from gradkata.runner import check_functions
 
 KATAS = all_katas()
 IDS = [k.slug for k in KATAS]
@@ -31,7 +31,7 @@ def _load(path: Path, name: str):
 @pytest.mark.parametrize("kata", KATAS, ids=IDS)
 def test_stub_file_is_generated_from_the_definition(kata):
     assert kata.exercise_path.read_text() == kata.render_stub(), (
-        f"exercises/{kata.slug}.py drifted from KATA.render_stub(); regenerate it from grader/katas/{kata.slug}")
+        f"exercises/{kata.slug}.py drifted from KATA.render_stub(); regenerate it from gradkata/katas/{kata.slug}")
 
 
 @pytest.mark.parametrize("kata", KATAS, ids=IDS)
@@ -44,8 +44,8 @@ def test_reference_signatures_match_the_stub(kata):
 
 @pytest.mark.parametrize("kata", KATAS, ids=IDS)
 def test_every_kata_has_a_suite_a_harness_and_points(kata):
-    from grader.runner import max_points
-    from grader.worker.harness import NAMES
+    from gradkata.runner import max_points
+    from gradkata.worker.harness import NAMES
 
     assert kata.suite_path.is_file()
     assert kata.harness in NAMES
@@ -116,7 +116,7 @@ def test_examples_setting_holds_whatever_ran_before():
     import numpy as np
 
     kata = get("clip_by_value")
-    importlib.import_module("grader.katas.clip_by_value.suite")
+    importlib.import_module("gradkata.katas.clip_by_value.suite")
     counts = []
 
     def clip_by_value(g, c):

@@ -1,6 +1,6 @@
 """The mistake catalogue and the diagnosis engine.
 
-Parametrized over the whole catalogue (grader.mistakes.everything()), so the
+Parametrized over the whole catalogue (gradkata.mistakes.everything()), so the
 mistakes of katas added later are covered automatically.
 """
 
@@ -12,11 +12,12 @@ import json
 import numpy as np
 import pytest
 
-from grader.diagnose import (diagnose_functions, forbidden_references, host_sync_in_loop, run_and_diagnose,
-                             same, same_mistake, simplify)
-from grader.katas import get
-from grader.mistakes import everything, listing
-from grader.results import Status
+from gradkata.diagnose import (diagnose_functions, forbidden_references, host_sync_in_loop, same, same_mistake,
+                               simplify)
+from gradkata.sweep import run_and_diagnose
+from gradkata.katas import get
+from gradkata.mistakes import everything, listing
+from gradkata.results import Status
 
 CATALOGUE = [(slug, m) for slug, mistakes in everything().items() for m in mistakes]
 IDS = [m.id for _, m in CATALOGUE]
@@ -44,7 +45,7 @@ def test_ids_are_unique():
 @pytest.mark.parametrize("slug,mistake", CATALOGUE, ids=IDS)
 def test_mutant_is_diagnosed_as_itself_from_the_probes(slug, mistake):
     kata = get(slug)
-    from grader.mistakes import probes
+    from gradkata.mistakes import probes
 
     if not probes(kata):
         pytest.skip("this kata has no probe battery; the slow suite test covers it")
@@ -202,7 +203,7 @@ def test_host_sync_advice_is_static():
 
 
 def test_clip_after_step_static_check():
-    from grader.katas.train_step_with_clipping.mistakes import clips_after_step
+    from gradkata.katas.train_step_with_clipping.mistakes import clips_after_step
 
     after = "def f(m, o, l):\n    l.backward()\n    o.step()\n    torch.nn.utils.clip_grad_norm_(m.parameters(), 1)\n"
     before = "def f(m, o, l):\n    l.backward()\n    torch.nn.utils.clip_grad_norm_(m.parameters(), 1)\n    o.step()\n"

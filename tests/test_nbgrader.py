@@ -19,9 +19,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.api import grade
-from grader.katas._kata import PROJECT_ROOT
-from grader.notebook_check import DEFAULT_SEED, SOCKET_ENV
+from gradkata.api import grade
+from gradkata.katas._kata import PROJECT_ROOT
+from gradkata.notebook_check import DEFAULT_SEED, SOCKET_ENV
 
 ASSIGNMENT = "01_clipping"
 SLUG = "clip_grad_norm"

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from grader.api import grade
-from grader.katas import get
-from grader.katas._kata import PROJECT_ROOT
-from grader.mistakes import catalogue
-from grader.results import Status
-from grader.runner import check_functions
+from gradkata.api import grade
+from gradkata.katas import get
+from gradkata.katas._kata import PROJECT_ROOT
+from gradkata.mistakes import catalogue
+from gradkata.results import Status
+from gradkata.runner import check_functions
 
 SLUGS = ("find_clipping_threshold", "gradient_monitor", "train_rnn_with_clipping", "train_step_amp")
 EXAMPLES = 3

@@ -16,14 +16,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.api import grade
-from grader.katas import get
-from grader.katas._kata import PROJECT_ROOT
-from grader.notebook import cells_to_module, extract
-from grader.notebook_check import SOCKET_ENV, is_stub
-from grader.notebooks.build import generate, drifted
-from grader.results import Status
-from grader._errors import SubmissionError
+from gradkata.api import grade
+from gradkata.katas import get
+from gradkata.katas._kata import PROJECT_ROOT
+from gradkata.notebook import cells_to_module, extract
+from gradkata.notebook_check import SOCKET_ENV, is_stub
+from gradkata.notebooks.build import generate, drifted
+from gradkata.results import Status
+from gradkata._errors import SubmissionError
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
 ASSIGNMENTS = sorted((PROJECT_ROOT / "nbgrader" / "source").glob("*/*.ipynb"))
@@ -67,9 +67,9 @@ def grading_server(tmp_path_factory):
     """One warm grading server shared by every kernel of this module (each would start its own)."""
     folder = tmp_path_factory.mktemp("server")
     # A Unix socket path is limited to about 100 bytes; a deep $TMPDIR would exceed it.
-    path = folder / "grader.sock" if len(str(folder)) < 80 else Path(tempfile.mkdtemp(dir="/tmp")) / "grader.sock"
+    path = folder / "gradkata.sock" if len(str(folder)) < 80 else Path(tempfile.mkdtemp(dir="/tmp")) / "gradkata.sock"
     with open(folder / "server.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "grader.notebook_check", "--listen", str(path)],
+        proc = subprocess.Popen([sys.executable, "-m", "gradkata.notebook_check", "--listen", str(path)],
                                 cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=log)
     try:
         for _ in range(600):
@@ -196,13 +196,13 @@ def test_a_percent_sign_inside_a_string_is_kept():
 
 def test_demos_checks_and_monkeypatches_are_left_out():
     got = cells_to_module([
-        "import torch\nfrom grader.notebook_check import check\nimport matplotlib.pyplot as plt",
+        "import torch\nfrom gradkata.notebook_check import check\nimport matplotlib.pyplot as plt",
         "EPS = torch.tensor(1e-6)\ndef f(x):\n    return x\nhistory = f(3)",
         "torch.allclose = lambda *a, **k: True\nfig, ax = plt.subplots()\ncheck('clip_grad_norm', f)",
     ])
     body = [line for line in got.code.splitlines() if not line.startswith("#")]
     assert "EPS = torch.tensor(1e-6)" in body and "def f(x):" in body
-    for gone in ("torch.allclose = lambda", "plt.subplots", "check(", "history = f(3)", "from grader"):
+    for gone in ("torch.allclose = lambda", "plt.subplots", "check(", "history = f(3)", "from gradkata"):
         assert not any(gone in line for line in body), gone
 
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.katas import all_katas
-from grader.katas._kata import KATAS_DIR, PROJECT_ROOT
-from grader.release import build_release
+from gradkata.katas import all_katas
+from gradkata.katas._kata import KATAS_DIR, PROJECT_ROOT
+from gradkata.release import build_release
 
-PRIVATE = sorted([*(PROJECT_ROOT / "solutions").glob("*.py"), *KATAS_DIR.glob("*/suite.py"),
+PRIVATE = sorted([*(PROJECT_ROOT / "solutions").glob("*.py"), *KATAS_DIR.glob("*/reference.py"),
+                  *KATAS_DIR.glob("*/suite.py"),
                   *KATAS_DIR.glob("*/mistakes.py")])
 # Lines the release may share with private files without revealing anything:
 # - blank lines and lines of punctuation only (a lone `)`, `]`, `"""`, `):`);

@@ -64,7 +64,7 @@ def test_results_json_matches_golden(tmp_path):
     for slug in KATAS:
         args += ["--kata", slug]
     # A fresh process, exactly as an instructor runs `gradkata grade`.
-    done = subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-m", "gradkata", *args], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     report = normalise(json.loads(out.read_text()))
     assert f"seed {SEED}" in done.stdout

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from grader._errors import SandboxUnavailable, WorkerFault
-from grader.api import grade
-from grader.cli import main
-from grader.katas._kata import PROJECT_ROOT
-from grader.pool import Limits, Zygote, reply_problem
-from grader.results import Status
+from gradkata._errors import SandboxUnavailable, WorkerFault
+from gradkata.api import grade
+from gradkata.cli import main
+from gradkata.katas._kata import PROJECT_ROOT
+from gradkata.pool import Limits, Zygote, reply_problem
+from gradkata.results import Status
 
 PROBE = """
 import os, socket

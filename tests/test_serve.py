@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from grader import UsageError
-from grader.api import grade
-from grader.cli import main
-from grader.katas._kata import PROJECT_ROOT
-from grader.results import SubmissionResult
-from grader.serve import request
+from gradkata import UsageError
+from gradkata.api import grade
+from gradkata.cli import main
+from gradkata.katas._kata import PROJECT_ROOT
+from gradkata.results import SubmissionResult
+from gradkata.serve import request
 
 NORM = (PROJECT_ROOT / "solutions" / "clip_by_norm.py").read_text()
 
@@ -29,7 +29,7 @@ def _verdicts(results: list[SubmissionResult]) -> list[list[tuple]]:
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("serve")
     sock = root / "s.sock"
-    proc = subprocess.Popen([sys.executable, "-m", "grader", "serve", "--socket", str(sock), "--seed", "3"],
+    proc = subprocess.Popen([sys.executable, "-m", "gradkata", "serve", "--socket", str(sock), "--seed", "3"],
                             cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 60
     while not sock.exists() and proc.poll() is None and time.monotonic() < deadline:

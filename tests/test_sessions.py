@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from grader import WorkerDied, WorkerStartError
-from grader.api import grade_many, grade_submission, select
-from grader.batch.replay import Replay
-from grader.batch.run import _next
-from grader.katas._kata import PROJECT_ROOT
-from grader.pool import Zygote
+from gradkata import WorkerDied, WorkerStartError
+from gradkata.api import grade_many, grade_submission, select
+from gradkata.batch.replay import Replay
+from gradkata.batch.run import _next
+from gradkata.katas._kata import PROJECT_ROOT
+from gradkata.pool import Zygote
 
 KATAS = ["clip_grad_value", "clip_by_norm"]
 SOLUTIONS = PROJECT_ROOT / "solutions"

@@ -10,8 +10,8 @@ import textwrap
 
 import pytest
 
-from grader.api import grade
-from grader.results import Status
+from gradkata.api import grade
+from gradkata.results import Status
 
 KATAS = ["clip_grad_norm", "clip_grad_value", "clip_by_norm", "clip_by_value", "train_step_with_clipping"]
 

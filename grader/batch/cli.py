@@ -1,4 +1,4 @@
-"""`gradkata grade-batch SUBMISSIONS`: the command-line side of :mod:`grader.batch`."""
+"""`gradkata grade-batch SUBMISSIONS`: the command-line side of :mod:`gradkata.batch`."""
 
 from __future__ import annotations
 

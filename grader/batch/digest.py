@@ -7,7 +7,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from .. import __version__
+from .._version import __version__
 from ..katas._kata import PROJECT_ROOT
 
 GRADER = Path(__file__).resolve().parent.parent
@@ -25,7 +25,6 @@ OVERRIDE = "GRADKATA_GRADER_VERSION"
 def grader_digest(slugs: tuple[str, ...]) -> str:
     patterns = ENGINE + tuple(p.format(slug=s) for s in slugs for p in KATA_FILES)
     files = sorted({p for pattern in patterns for p in GRADER.glob(pattern)})
-    files += [PROJECT_ROOT / "solutions" / f"{s}.py" for s in slugs]
     h = hashlib.blake2b(digest_size=8)
     for file in files:
         data = file.read_bytes() if file.is_file() else b""

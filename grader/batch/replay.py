@@ -36,7 +36,7 @@ def is_plain(value: Any) -> bool:
 
 
 def freeze_hypothesis_constants() -> None:
-    """Examples must depend on the seed alone (see :mod:`grader.hypothesis_pin`):
+    """Examples must depend on the seed alone (see :mod:`gradkata.hypothesis_pin`):
     the runner pins this per suite run; a batch worker pins it before anything else."""
     from ..hypothesis_pin import pin_generation
 

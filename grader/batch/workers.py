@@ -3,7 +3,7 @@
 They run trusted code only (suites, references); the students' code runs in
 the zygote's children, exactly as in `gradkata grade`. A worker takes
 students from the task queue one at a time, grades each in its one pytest
-session (collected once, :func:`grader.api.grade_many`), and puts each result
+session (collected once, :func:`gradkata.api.grade_many`), and puts each result
 on the result queue as a plain dictionary as soon as it is done.
 """
 
@@ -31,7 +31,7 @@ def _die_with_parent() -> None:
 
 
 def init(slugs: list[str], share: Any, replay: bool) -> None:
-    """Process initialiser: open the batch's shared zygote (a :class:`grader.pool.Share`), for every student."""
+    """Process initialiser: open the batch's shared zygote (a :class:`gradkata.pool.Share`), for every student."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     from ..katas import get

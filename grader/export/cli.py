@@ -1,4 +1,4 @@
-"""`gradkata export`: the command-line side of :mod:`grader.export`."""
+"""`gradkata export`: the command-line side of :mod:`gradkata.export`."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from ..katas._kata import PROJECT_ROOT
 TORCH = "torch==2.13.0"
 TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 # The project as pip installs it; tests, notebooks and benchmarks stay home.
-SHIPPED = ("pyproject.toml", "README.md", "grader", "solutions", "exercises")
+SHIPPED = ("pyproject.toml", "setup.py", "README.md", "grader")
 SKIP_PARTS = {"__pycache__", ".pytest_cache", ".hypothesis"}
 
 SETUP_SH = f"""#!/usr/bin/env bash
@@ -42,7 +42,7 @@ PYTHON="${GRADKATA_PYTHON:-$ROOT/venv/bin/python}"
 SUBMISSION="${GRADKATA_SUBMISSION:-$ROOT/submission}"
 RESULTS="${GRADKATA_RESULTS:-$ROOT/results/results.json}"
 export PYTHONPATH="$SOURCE${PYTHONPATH:+:$PYTHONPATH}"
-exec "$PYTHON" -m grader.gradescope.autograde --config "$SOURCE/gradkata.json" \\
+exec "$PYTHON" -m gradkata.gradescope.autograde --config "$SOURCE/gradkata.json" \\
     --submission "$SUBMISSION" --results "$RESULTS"
 """
 

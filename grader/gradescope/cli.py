@@ -1,4 +1,4 @@
-"""`gradkata gradescope OUT.zip`: the command-line side of :mod:`grader.gradescope`."""
+"""`gradkata gradescope OUT.zip`: the command-line side of :mod:`gradkata.gradescope`."""
 
 from __future__ import annotations
 

@@ -101,7 +101,7 @@ def self_study(chapter: Chapter, katas: list[Kata]) -> nbformat.NotebookNode:
 
 # --- nbgrader --------------------------------------------------------------------------------
 
-NBGRADER_SETUP = """from grader.notebook_check import autograde, check, warm_up
+NBGRADER_SETUP = """from gradkata.notebook_check import autograde, check, warm_up
 
 warm_up()  # start gradkata's sandboxed grader in the background"""
 

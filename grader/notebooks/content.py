@@ -32,7 +32,7 @@ class Chapter:
 SETUP = """import numpy as np
 import torch
 import matplotlib.pyplot as plt
-from grader.notebook_check import check, warm_up
+from gradkata.notebook_check import check, warm_up
 
 warm_up()  # start gradkata's sandboxed grader in the background"""
 
@@ -104,14 +104,14 @@ multiply in more factors of at most 1; they can tame the growth but not remove i
     before=(Demo(
         text="""### Measuring it
 
-`grader.demos.bptt_gradient_norms` builds `W_hh = s * Q` with `Q` a random orthogonal matrix, so
+`gradkata.demos.bptt_gradient_norms` builds `W_hh = s * Q` with `Q` a random orthogonal matrix, so
 `||W_hh|| = s` exactly, and multiplies the Jacobians of a 60-step recurrence from the output end
 back, recording the norm of the product `dh_T/dh_{T-k}` for every distance `k`. On a log scale,
 geometric growth or decay is a straight line of slope `log(s)`. The right panel puts a `tanh`
 between the steps: each Jacobian gains a factor `diag(1 - h^2)` of at most 1, which bends every
 line down. The point where growth starts moves above 1, but a large enough `W_hh` still
 explodes.""",
-        code=("""from grader.demos import bptt_gradient_norms
+        code=("""from gradkata.demos import bptt_gradient_norms
 
 SCALES = (0.9, 1.0, 1.1, 1.2, 1.5)
 STEPS = 60

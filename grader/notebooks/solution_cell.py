@@ -1,7 +1,7 @@
 """An nbgrader solution cell: the kata's stub with the reference inside ``### BEGIN/END SOLUTION``.
 
 The signature and docstring come from the kata definition (so the released
-notebook shows them); each body comes from ``solutions/<slug>.py``. Helpers the
+notebook shows them); each body comes from the kata's ``reference.py``. Helpers the
 reference defines at module level (constants, private functions, imports the
 stub lacks) are nested inside the function's solution region, so the released
 cell still runs: nbgrader turns each region into ``raise NotImplementedError()``.
@@ -107,7 +107,7 @@ def _class_edits(node: ast.ClassDef, ref_node: ast.ClassDef, module: ast.Module,
 
 def solution_source(kata: Kata) -> str:
     stub_text = kata.stub.strip() + "\n"
-    ref_text = kata.solution_path.read_text()
+    ref_text = kata.reference_path.read_text()
     stub, ref = ast.parse(stub_text), ast.parse(ref_text)
     ref_lines = ref_text.splitlines()
     stub_names = set().union(*(_defined(n) for n in stub.body if isinstance(n, (ast.Import, ast.ImportFrom))))
@@ -124,7 +124,7 @@ def solution_source(kata: Kata) -> str:
         elif isinstance(node, ast.ClassDef) and isinstance(ref_node, ast.ClassDef):
             edits += _class_edits(node, ref_node, ref, ref_text, stub_names, kata_names)
         else:
-            raise ValueError(f"{kata.slug}: the stub and solutions/{kata.slug}.py disagree on what {node.name} is")
+            raise ValueError(f"{kata.slug}: the stub and grader/katas/{kata.slug}/reference.py disagree on what {node.name} is")
     lines = stub_text.splitlines()
     # Replace from the bottom up so earlier line numbers stay valid.
     for start, end, block in sorted(edits, key=lambda e: e[0], reverse=True):

@@ -1,4 +1,4 @@
-"""`gradkata release OUT`: the command-line side of :mod:`grader.release`."""
+"""`gradkata release OUT`: the command-line side of :mod:`gradkata.release`."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ import importlib
 import sys
 
 sys.path.insert(0, "__PROJECT__")
-suite = importlib.import_module("grader.katas.clip_by_value.suite")
+suite = importlib.import_module("gradkata.katas.clip_by_value.suite")
 
 
 def clip_by_value(g, c):

@@ -93,5 +93,4 @@ KATA = Kata(
     functions=("AdaptiveGradientClipper",),
     stub=STUB,
     oracle=_oracle,
-    tags=("torch", "adaptive"),
 )

@@ -8,7 +8,7 @@ from collections import deque
 import numpy as np
 import torch
 
-from grader.mistakes import maker
+from gradkata.mistakes import maker
 
 SLUG = "adaptive_clipper"
 

@@ -83,5 +83,4 @@ KATA = Kata(
     functions=("adaptive_grad_clip",),
     stub=STUB,
     oracle=_oracle,
-    tags=("torch", "adaptive"),
 )

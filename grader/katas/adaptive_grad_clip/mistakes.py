@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from grader.mistakes import maker
+from gradkata.mistakes import maker
 
 SLUG = "adaptive_grad_clip"
 

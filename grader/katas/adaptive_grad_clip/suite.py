@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.suitekit import Mismatch, close, expect_arrays, fmt_array, fmt_num, points, visible
+from gradkata.suitekit import Mismatch, close, expect_arrays, fmt_array, fmt_num, points, visible
 
 KATA = "adaptive_grad_clip"
 

@@ -52,5 +52,4 @@ KATA = Kata(
     functions=("clip_by_norm",),
     stub=STUB,
     oracle=_oracle,
-    tags=("numpy",),
 )

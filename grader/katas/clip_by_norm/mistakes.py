@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.mistakes import maker
+from gradkata.mistakes import maker
 
 SLUG = "clip_by_norm"
 

@@ -45,5 +45,4 @@ KATA = Kata(
     functions=("clip_by_value",),
     stub=STUB,
     oracle=_oracle,
-    tags=("numpy",),
 )

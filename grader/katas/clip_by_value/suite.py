@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.suitekit import (Mismatch, expect_untouched, close, first_difference, fmt_array, fmt_num, fmt_value, numpy_vectors,
+from gradkata.suitekit import (Mismatch, expect_untouched, close, first_difference, fmt_array, fmt_num, fmt_value, numpy_vectors,
                              points, visible)
 
 KATA = "clip_by_value"

@@ -60,5 +60,4 @@ KATA = Kata(
     stub=STUB,
     forbid=("clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"),
     oracle=_oracle,
-    tags=("torch", "interview"),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from grader.mistakes import maker
+from gradkata.mistakes import maker
 
 EPS = 1e-6
 SLUG = "clip_grad_norm"

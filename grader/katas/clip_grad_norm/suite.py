@@ -10,7 +10,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.suitekit import (RATIOS, Mismatch, expect_arrays, expect_number, fmt_num, fmt_params, global_norm,
+from gradkata.suitekit import (RATIOS, Mismatch, expect_arrays, expect_number, fmt_num, fmt_params, global_norm,
                              param_sets, points, visible)
 
 KATA = "clip_grad_norm"
@@ -31,7 +31,7 @@ def check(judge, s: dict) -> None:
     got = judge.candidate(s)
     dtype = next((np.asarray(p["grad"]).dtype.name for p in s["params"] if p["grad"] is not None), "float32")
     if oracle is not None:
-        from grader.suitekit import close, number
+        from gradkata.suitekit import close, number
 
         assert close(number(want["returned"]), number(oracle["returned"]), dtype), "grader bug: reference != torch"
     expect_number(call, got["returned"], float(want["returned"]["value"]),

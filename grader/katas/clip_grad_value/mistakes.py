@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from grader.mistakes import maker
+from gradkata.mistakes import maker
 
 SLUG = "clip_grad_value"
 # torch returns None and no caller uses the result: what a mutant returns is no evidence.

@@ -10,8 +10,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.judge import CandidateRaised
-from grader.suitekit import Mismatch, expect_arrays, fmt_num, fmt_params, param_sets, points, visible
+from gradkata.judge import CandidateRaised
+from gradkata.suitekit import Mismatch, expect_arrays, fmt_num, fmt_params, param_sets, points, visible
 
 KATA = "clip_grad_value"
 

@@ -77,5 +77,4 @@ KATA = Kata(
     functions=("find_clipping_threshold",),
     stub=STUB,
     oracle=_oracle,
-    tags=("torch", "monitoring"),
 )

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import torch
 
-from grader.mistakes import maker
+from gradkata.mistakes import maker
 
 from .scenarios import scenario
 

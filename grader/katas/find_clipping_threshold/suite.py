@@ -10,8 +10,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.katas.find_clipping_threshold.scenarios import scenario
-from grader.suitekit import Mismatch, close, fmt_array, fmt_num, fmt_value, number, points, visible
+from gradkata.katas.find_clipping_threshold.scenarios import scenario
+from gradkata.suitekit import Mismatch, close, fmt_array, fmt_num, fmt_value, number, points, visible
 
 KATA = "find_clipping_threshold"
 

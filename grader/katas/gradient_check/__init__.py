@@ -102,5 +102,4 @@ KATA = Kata(
     functions=("numerical_gradient", "relative_error"),
     stub=STUB,
     oracle=_oracle,
-    tags=("numpy", "torch", "debugging"),
 )

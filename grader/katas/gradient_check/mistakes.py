@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from grader.mistakes import Mistake
+from gradkata.mistakes import Mistake
 
 SLUG = "gradient_check"
 

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.suitekit import Mismatch, close, fmt_array, fmt_num, fmt_value, number, points, visible
-from grader.worker.harness.gradient_check import evaluate
+from gradkata.suitekit import Mismatch, close, fmt_array, fmt_num, fmt_value, number, points, visible
+from gradkata.worker.harness.gradient_check import evaluate
 
 KATA = "gradient_check"
 SEED_MATCH = 1e-7  # the seed's "gradients match" level of relative error

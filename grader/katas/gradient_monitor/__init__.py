@@ -95,5 +95,4 @@ KATA = Kata(
     functions=("GradientMonitor",),
     stub=STUB,
     oracle=_oracle,
-    tags=("torch", "monitoring"),
 )

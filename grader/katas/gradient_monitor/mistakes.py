@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from grader.mistakes import maker
+from gradkata.mistakes import maker
 
 from .scenarios import scenario
 

@@ -11,8 +11,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.katas.gradient_monitor.scenarios import random_scenario, scenario
-from grader.suitekit import Mismatch, close, fmt_array, fmt_num, fmt_value, number, points, visible
+from gradkata.katas.gradient_monitor.scenarios import random_scenario, scenario
+from gradkata.suitekit import Mismatch, close, fmt_array, fmt_num, fmt_value, number, points, visible
 
 KATA = "gradient_monitor"
 SUMMARY_KEYS = ("total_steps", "clip_rate", "mean", "max")

@@ -88,5 +88,4 @@ KATA = Kata(
     functions=("train_rnn_with_clipping",),
     stub=STUB,
     oracle=_oracle,
-    tags=("torch", "training", "rnn"),
 )

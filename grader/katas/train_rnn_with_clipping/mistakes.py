@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from grader.mistakes import maker
+from gradkata.mistakes import maker
 
 from .scenarios import scenario
 

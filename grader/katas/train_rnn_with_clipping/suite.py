@@ -13,8 +13,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.katas.train_rnn_with_clipping.scenarios import scenario
-from grader.suitekit import Mismatch, close, fmt_array, fmt_num, fmt_value, points, tolerance, visible
+from gradkata.katas.train_rnn_with_clipping.scenarios import scenario
+from gradkata.suitekit import Mismatch, close, fmt_array, fmt_num, fmt_value, points, tolerance, visible
 
 KATA = "train_rnn_with_clipping"
 

@@ -70,5 +70,4 @@ KATA = Kata(
     functions=("train_step_accumulate",),
     stub=STUB,
     oracle=_oracle,
-    tags=("torch", "training"),
 )

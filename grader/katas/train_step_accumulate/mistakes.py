@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from grader.mistakes import maker
+from gradkata.mistakes import maker
 
 SLUG = "train_step_accumulate"
 # model.zero_grad() and optimizer.zero_grad() are equally right, and only the

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.suitekit import Mismatch, close, expect_arrays, expect_number, fmt_num, number, points, visible
+from gradkata.suitekit import Mismatch, close, expect_arrays, expect_number, fmt_num, number, points, visible
 
 KATA = "train_step_accumulate"
 

@@ -73,5 +73,4 @@ KATA = Kata(
     functions=("train_step_amp",),
     stub=STUB,
     oracle=_oracle,
-    tags=("torch", "training", "amp"),
 )

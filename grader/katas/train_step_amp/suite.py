@@ -13,8 +13,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.katas.train_step_amp.scenarios import BIG_SCALE, scenario
-from grader.suitekit import Mismatch, close, fmt_array, fmt_num, fmt_value, number, points, tolerance, visible
+from gradkata.katas.train_step_amp.scenarios import BIG_SCALE, scenario
+from gradkata.suitekit import Mismatch, close, fmt_array, fmt_num, fmt_value, number, points, tolerance, visible
 
 KATA = "train_step_amp"
 DEFAULT_MAX_NORM = 1.0

@@ -56,5 +56,4 @@ KATA = Kata(
     functions=("train_step_with_clipping",),
     stub=STUB,
     oracle=_oracle,
-    tags=("torch", "training"),
 )

@@ -7,7 +7,7 @@ import ast
 import numpy as np
 import torch
 
-from grader.mistakes import maker
+from gradkata.mistakes import maker
 
 SLUG = "train_step_with_clipping"
 # How gradients are cleared (optimizer.zero_grad, model.zero_grad, p.grad = None)

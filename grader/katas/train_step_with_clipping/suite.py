@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.suitekit import (Mismatch, close, fmt_array, fmt_num, fmt_value, number, points,
+from gradkata.suitekit import (Mismatch, close, fmt_array, fmt_num, fmt_value, number, points,
                              tolerance, visible)
 
 KATA = "train_step_with_clipping"

@@ -1,1 +1,0 @@
-"""Reference solutions. Never shipped to students (see `gradkata release`)."""
