@@ -377,16 +377,16 @@ def serve() -> int:
     grader = _Grader()
     try:
         for line in sys.stdin:
-            replies.write(json.dumps(gradkata.answer(json.loads(line))) + "\n")
+            replies.write(json.dumps(grader.answer(json.loads(line))) + "\n")
     finally:
-        gradkata.close()
+        grader.close()
     return 0
 
 
 def _connection(grader: _Grader, conn: socket.socket) -> None:
     with conn, conn.makefile("rb") as reader, conn.makefile("wb") as writer:
         for line in reader:
-            writer.write((json.dumps(gradkata.answer(json.loads(line))) + "\n").encode())
+            writer.write((json.dumps(grader.answer(json.loads(line))) + "\n").encode())
             writer.flush()
 
 
@@ -408,7 +408,7 @@ def listen(path: str) -> int:
         server.close()
         with contextlib.suppress(OSError):
             os.unlink(path)
-        gradkata.close()
+        grader.close()
 
 
 if __name__ == "__main__":
