@@ -9,8 +9,8 @@ Public API::
 
 from __future__ import annotations
 
-from ._errors import (GradkataError, SandboxUnavailable, SubmissionError, UsageError, WorkerDied, WorkerFault,
-                      WorkerStartError)
+from ._errors import (GraderBug, GradkataError, SandboxUnavailable, SubmissionError, SuiteSignal, UsageError,
+                      WorkerDied, WorkerFault, WorkerStartError)
 from ._version import __version__
 from .katas import Kata, all_katas
 from .results import CheckResult, Diagnosis, KataResult, Status, SubmissionResult
@@ -18,7 +18,7 @@ from .results import CheckResult, Diagnosis, KataResult, Status, SubmissionResul
 __all__ = [
     "__version__", "grade", "all_katas", "Kata", "CheckResult", "Diagnosis", "KataResult", "Status",
     "SubmissionResult", "GradkataError", "UsageError", "WorkerStartError", "SandboxUnavailable", "WorkerFault",
-    "SubmissionError", "WorkerDied",
+    "SubmissionError", "WorkerDied", "SuiteSignal", "GraderBug",
 ]
 
 

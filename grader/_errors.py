@@ -1,4 +1,20 @@
-"""gradkata's exceptions. Catch :class:`GradkataError` for any of them."""
+"""gradkata's exceptions, in one tree. Catch :class:`GradkataError` for any of them.
+
+::
+
+    GradkataError
+    ├── UsageError            the command or call cannot be graded as given
+    ├── SubmissionError       a submission cannot be read
+    ├── WorkerStartError      the sandboxed worker cannot start
+    │   └── SandboxUnavailable
+    ├── WorkerDied            a batch's grading worker stopped early
+    ├── WorkerFault           a child timed out, crashed or broke the protocol
+    ├── SuiteSignal           inside a hidden suite: a verdict about the candidate
+    │   ├── Mismatch          (suitekit) a check failed; the text goes to the student
+    │   ├── CandidateRaised   (judge) the submission raised
+    │   └── Delegated         (judge) the submission called a built-in it must re-implement
+    └── GraderBug             a suite's own sanity check failed: an error, never the student's fault
+"""
 
 from __future__ import annotations
 
@@ -41,3 +57,16 @@ class WorkerFault(GradkataError):
 
 class SubmissionError(GradkataError):
     """A submission could not be read (not UTF-8, a malformed notebook, too large)."""
+
+
+class SuiteSignal(GradkataError):
+    """Raised inside a hidden suite's test: it ends the check with a verdict about the candidate."""
+
+
+class GraderBug(GradkataError, AssertionError):
+    """A suite's sanity check failed (say, the reference disagrees with PyTorch).
+
+    The check is reported as an error of the grader, not as the student's
+    failure. Suites raise it with :func:`gradkata.suitekit.sanity`; an
+    ``AssertionError`` whose text starts with "grader bug" is read the same way.
+    """

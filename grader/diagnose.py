@@ -290,11 +290,6 @@ def _share(book: dict[tuple, bool]) -> float:
     return sum(book.values()) / len(book) if book else 0.0
 
 
-def scores(kata: Kata, evidence: list[Evidence], mistakes: list[Mistake]) -> dict[str, float]:
-    """Per mistake: the share of informative units on which its mutant agrees with the candidate."""
-    return {mid: _share(book) for mid, book in ledger(kata, evidence, mistakes).items()}
-
-
 def choose(books: dict[str, dict[tuple, bool]], mistakes: list[Mistake], tree: ast.Module | None) -> list[Mistake]:
     """The mistakes to name: the best behavioural match (with its ties), refined by
     static checks, then a second mistake if one explains most of what the first

@@ -14,13 +14,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._errors import WorkerFault
+from ._errors import SuiteSignal, WorkerFault
 from .katas import Kata
 from .pool import Child, call_message
 from .worker import wire
 
 
-class CandidateRaised(Exception):
+class CandidateRaised(SuiteSignal):
     """The submission raised while being called."""
 
     def __init__(self, error: dict) -> None:
@@ -34,7 +34,7 @@ class CandidateRaised(Exception):
         return self.error.get("type") == "NotImplementedError"
 
 
-class Delegated(Exception):
+class Delegated(SuiteSignal):
     """The submission called a built-in this kata asks it to re-implement."""
 
     def __init__(self, names: list[str]) -> None:

@@ -231,7 +231,3 @@ def extract(data: bytes, origin: str = "notebook") -> Extracted:
             labels.append(f"{origin} cell {i}")
     return cells_to_module(cells, labels)
 
-
-def extract_code(data: bytes, origin: str = "notebook") -> bytes:
-    """The module to grade from a notebook's code cells; raise SubmissionError if it is not a notebook."""
-    return extract(data, origin).code.encode("utf-8")

@@ -15,14 +15,13 @@ from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 
-from ._errors import WorkerFault, WorkerStartError
+from ._errors import GraderBug, SuiteSignal, WorkerFault, WorkerStartError
 from .diagnose import diagnose_all
 from .hypothesis_pin import pin_generation
 from .judge import CandidateRaised, Delegated, Judge
 from .katas import Kata
 from .pool import Child, Zygote
 from .results import CheckResult, KataResult, Status
-from .suitekit import Mismatch
 
 SUITE_INI = Path(__file__).parent / "katas" / "suite.ini"
 # Plugins the hidden suites do not need; unraisableexception alone costs a
@@ -53,12 +52,12 @@ def _register_profile(examples: int) -> str:
 
 
 def _message(exc: BaseException) -> tuple[Status, str]:
-    if isinstance(exc, (Mismatch, CandidateRaised, Delegated)):
+    if isinstance(exc, GraderBug) or (isinstance(exc, AssertionError) and str(exc).startswith("grader bug")):
+        return Status.ERROR, str(exc)
+    if isinstance(exc, SuiteSignal):
         return Status.FAILED, str(exc)
     if isinstance(exc, WorkerFault):
         return Status.ERROR, f"{exc.kind}: {exc.message}"
-    if isinstance(exc, AssertionError) and "grader bug" in str(exc):
-        return Status.ERROR, str(exc)
     return Status.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
 
 

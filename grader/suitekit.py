@@ -15,12 +15,24 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from ._errors import GraderBug, SuiteSignal
+
 points = pytest.mark.points
 visible = pytest.mark.visible
 
 
-class Mismatch(AssertionError):
+class Mismatch(SuiteSignal, AssertionError):
     """A check failed; the message is shown to the student as it is."""
+
+
+def sanity(condition: bool, message: str) -> None:
+    """Stop the check as the grader's error (:class:`GraderBug`) unless ``condition`` holds.
+
+    For what the suite assumes of its own oracles (the reference agrees with
+    PyTorch): a failure there must never be charged to the student.
+    """
+    if not condition:
+        raise GraderBug(f"grader bug: {message}")
 
 
 # --- summaries ---------------------------------------------------------------
