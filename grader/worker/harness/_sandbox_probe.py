@@ -1,4 +1,4 @@
-"""Not a kata: lets tests/test_sandbox.py call a probe function in a confined child."""
+"""Not a kata: lets tests/sandbox/test_sandbox.py call a probe function in a confined child."""
 
 from __future__ import annotations
 

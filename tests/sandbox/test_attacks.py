@@ -22,7 +22,7 @@ from gradkata.pool import Limits
 from gradkata.report import results_json
 from gradkata.results import Status
 
-ATTACKS = Path(__file__).parent / "attacks"
+ATTACKS = Path(__file__).parents[1] / "attacks"
 KATAS = ["clip_by_value", "clip_by_norm"]
 LIMITS = Limits(call_s=2.0, kata_s=10.0, import_s=4.0)
 ESCAPES = [Path("/tmp/gradkata-escaped.txt"), Path("/escaped.txt"), PROJECT_ROOT / "escaped.txt",

@@ -19,7 +19,7 @@ from gradkata.pool import Zygote
 from gradkata.results import Status
 from gradkata.runner import grade_sources
 
-HERE = Path(__file__).parent / "heldout"
+HERE = Path(__file__).parents[1] / "heldout"
 MUTANTS = sorted(HERE.glob("*.py"))
 CORRECT = sorted((HERE / "correct").glob("*.py"))
 pytestmark = pytest.mark.slow

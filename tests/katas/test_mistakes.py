@@ -29,6 +29,11 @@ def test_every_core_kata_has_its_catalogue():
     assert sizes["clip_by_norm"] + sizes["clip_by_value"] >= 4 and sizes["train_step_with_clipping"] >= 8
 
 
+@pytest.mark.parametrize("slug", sorted(everything()))
+def test_every_kata_names_at_least_three_mistakes(slug):
+    assert len(everything()[slug]) >= 3, f"{slug}: catalogue at least three usual mistakes (grader/katas/{slug}/mistakes.py)"
+
+
 @pytest.mark.parametrize("slug,mistake", CATALOGUE, ids=IDS)
 def test_mistake_is_well_formed(slug, mistake):
     kata = get(slug)

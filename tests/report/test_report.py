@@ -1,7 +1,7 @@
 """Golden-file test of the results.json that `gradkata grade --json` writes.
 
 Regenerate after an intended change of the report, a suite or a message:
-    UPDATE_GOLDEN=1 .venv/bin/python -m pytest -q tests/test_report.py
+    UPDATE_GOLDEN=1 .venv/bin/python -m pytest -q tests/report/test_report.py
 and review the diff of tests/golden/ like any other change.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 SEED = 4242
 KATAS = ["clip_grad_value", "clip_by_value", "train_step_with_clipping"]
 
