@@ -58,9 +58,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
         limits = Limits(call_s=args.timeout) if args.timeout else None
         results = grade(paths, args.kata, seed=args.seed, examples=args.examples, limits=limits,
                         require_sandbox=args.require_sandbox)
+    # With `--json -` stdout carries the JSON alone (for a pipe); the report goes to stderr.
+    to_stdout = args.json == "-"
     for result in results:
-        print(render(result))
-    if args.json:
+        print(render(result), file=sys.stderr if to_stdout else sys.stdout)
+    if to_stdout:
+        payload = [results_json(r) for r in results]
+        print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
+    elif args.json:
         target = Path(args.json)
         if len(results) == 1:
             target.write_text(json.dumps(results_json(results[0]), indent=2) + "\n")
@@ -175,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grade", help="grade submissions (folders, .py files or notebooks)")
     p.add_argument("paths", nargs="*", help="submissions; default: exercises/")
     p.add_argument("--kata", action="append", metavar="SLUG", help="grade only this kata (repeatable)")
-    p.add_argument("--json", metavar="FILE", help="write Gradescope's results.json here")
+    p.add_argument("--json", metavar="FILE", help="write Gradescope's results.json here (`-`: to stdout, the report then on stderr; "
+                        "several submissions: a folder, or with `-` a JSON list)")
     p.add_argument("--seed", type=int, help="hypothesis seed (default: a fresh one, shown in the report)")
     p.add_argument("--examples", type=int, default=30, help="hypothesis examples per property test")
     p.add_argument("--timeout", type=float, help="wall-clock seconds per call")
