@@ -107,19 +107,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 @command("list")
 def cmd_list(args: argparse.Namespace) -> int:
-    from .katas import all_katas
-    from .runner import max_points
+    # From the generated index: no torch, no suites (a practice command answers at once).
+    from .katas.index import list_text
 
-    path = Path(args.path) if args.path else _default_path()
-    for kata in all_katas():
-        file = path / f"{kata.slug}.py"
-        if not file.is_file():
-            state = "missing"
-        elif file.read_text(errors="replace") == kata.render_stub():
-            state = "stub"
-        else:
-            state = "edited"
-        print(f"{kata.slug:28} {max_points(kata):5.1f} pts  {state:8} {kata.title}")
+    print(list_text(Path(args.path) if args.path else _default_path()))
     return 0
 
 
@@ -167,14 +158,17 @@ def cmd_katas(args: argparse.Namespace) -> int:
 
 @command("mistakes")
 def cmd_mistakes(args: argparse.Namespace) -> int:
-    from .mistakes import listing
+    from .katas.index import mistakes_text
 
-    print(listing(args.slug, verbose=args.verbose))
+    print(mistakes_text(args.slug, verbose=args.verbose))
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gradkata", description="Gradient-clipping katas and their autograder.")
+    from ._version import __version__
+
+    parser.add_argument("--version", action="version", version=f"gradkata {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("grade", help="grade submissions (folders, .py files or notebooks)")
