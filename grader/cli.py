@@ -121,6 +121,13 @@ def cmd_grade_batch(args: argparse.Namespace) -> int:
     return grade_batch_main(args)
 
 
+@command("merge")
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .batch.cli import merge_main
+
+    return merge_main(args)
+
+
 @command("export")
 def cmd_export(args: argparse.Namespace) -> int:
     from .export.cli import export_main
@@ -201,12 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list the katas, their points and the state of your copy")
     p.add_argument("path", nargs="?", help="exercise folder; default: exercises/")
 
-    from .batch.cli import add_grade_batch_arguments
+    from .batch.cli import add_grade_batch_arguments, add_merge_arguments
     from .export.cli import add_export_arguments
     from .gradescope.cli import add_gradescope_arguments
     from .release.cli import add_release_arguments
 
     add_grade_batch_arguments(sub.add_parser("grade-batch", help="grade a folder of submissions into a gradebook"))
+    add_merge_arguments(sub.add_parser("merge", help="combine gradebooks (the shards of `grade-batch --shard`)"))
     add_export_arguments(sub.add_parser("export", help="CSV grades, feedback and results.json from the gradebook"))
     add_release_arguments(sub.add_parser("release", help="write the student hand-out (no solutions, no suites)"))
     add_gradescope_arguments(sub.add_parser("gradescope", help="build Gradescope's autograder zip"))
