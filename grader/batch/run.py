@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .._errors import WorkerDied
+from .._errors import UsageError, WorkerDied
 from ..results import SubmissionResult
 from . import workers
 from .digest import grader_version
 from .entries import Entry, content_hash, discover
 from .gradebook import Gradebook
+from .shard import shard_of
 
 # Fewer hypothesis examples than a single `gradkata grade` (30): every property
 # still meets its generated inputs, and the count is stored in the gradebook.
@@ -31,6 +32,7 @@ class BatchSettings:
     call_s: float | None = None
     force: bool = False
     replay: bool = True
+    shard: tuple[int, int] | None = None  # (I, N): grade only the students of shard I of N
 
 
 @dataclass
@@ -60,13 +62,17 @@ def resolve(book: Gradebook, s: BatchSettings) -> tuple[int, int, list[str], flo
     from ..katas import get
 
     stored = book.settings()
+    if s.shard and s.seed is None and stored.get("seed") is None:
+        # Each shard would draw its own fresh seed, and their gradebooks could not be merged.
+        raise UsageError("--shard needs --seed: every shard must grade with the same seed")
     seed = s.seed if s.seed is not None else stored.get("seed") or new_seed()
     examples = s.examples if s.examples is not None else stored.get("examples") or BATCH_EXAMPLES
     katas = s.katas or stored.get("katas") or default_katas()
     for slug in katas:
         get(slug)  # unknown slug: a usage error now, not in every worker
     call_s = s.call_s if s.call_s is not None else stored.get("call_s")
-    book.save_settings({"seed": seed, "examples": examples, "katas": katas, "call_s": call_s})
+    book.save_settings({"seed": seed, "examples": examples, "katas": katas, "call_s": call_s,
+                        **({"shard": f"{s.shard[0]}/{s.shard[1]}"} if s.shard else {})})
     return seed, examples, katas, call_s
 
 
@@ -143,6 +149,9 @@ def grade_batch(folder: Path, book: Gradebook, settings: BatchSettings,
     started = time.perf_counter()
     seed, examples, katas, call_s = resolve(book, settings)
     entries = discover(folder)
+    if settings.shard:
+        index, count = settings.shard
+        entries = [e for e in entries if shard_of(e.student, count) == index]
     todo, skipped = pending(book, entries, seed=seed, examples=examples, katas=katas, force=settings.force)
     outcome = Outcome(seed, examples, katas, skipped=skipped)
     on_start(len(todo))
