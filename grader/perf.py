@@ -50,11 +50,11 @@ def cuda_seconds(obs: Any) -> float | None:
     return float(seconds) if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) else None
 
 
-def note(yours: Any, reference: Any, torch_: Any | None) -> str:
+def note(yours: Any, reference: Any, torch_: Any | None, torch_label: str = "PyTorch") -> str:
     """One line per implementation, side by side; the advice if yours does more than PyTorch."""
     rows = [("your code", summary(yours)), ("reference", summary(reference))]
     if torch_ is not None:
-        rows.append(("PyTorch", summary(torch_)))
+        rows.append((torch_label, summary(torch_)))
     lines = ["Measured (counts, deterministic; no points): host syncs, aten ops for k parameters, "
              "bytes allocated / gradient bytes."]
     for label, s in rows:
@@ -74,12 +74,12 @@ def note(yours: Any, reference: Any, torch_: Any | None) -> str:
                          "g ** 2 temporaries): per-tensor norms need only one number per tensor.")
     mine_s, torch_s = cuda_seconds(yours), cuda_seconds(torch_)
     if mine_s is not None and torch_s:
-        lines.append(f"On the GPU (large model): {mine_s * 1e3:.2f} ms, PyTorch {torch_s * 1e3:.2f} ms "
+        lines.append(f"On the GPU (large model): {mine_s * 1e3:.2f} ms, {torch_label} {torch_s * 1e3:.2f} ms "
                      f"({mine_s / torch_s:.1f}x; wall time, informational).")
     return "\n".join(lines)
 
 
-def measure(judge: Any, scenario: dict) -> None:
+def measure(judge: Any, scenario: dict, torch_label: str = "PyTorch") -> None:
     """The performance check of a suite: the candidate's counts next to the reference's and
     PyTorch's, left on the judge as the passing check's note. No points: a test that uses this
     is marked ``@pytest.mark.tier("performance")`` and ``@points(0)``."""
@@ -89,4 +89,4 @@ def measure(judge: Any, scenario: dict) -> None:
     if torch.cuda.is_available():  # wall time on a large model, only where a GPU exists
         scenario["profile"]["cuda"] = {"k": 200, "numel": 1 << 20, "repeats": 5}
     got = judge.candidate(scenario)
-    judge.note = note(got, judge.reference(scenario), judge.oracle(scenario))
+    judge.note = note(got, judge.reference(scenario), judge.oracle(scenario), torch_label)

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gradkata.perf import PROFILE, measure
 from gradkata.suitekit import Mismatch, close, expect_arrays, fmt_array, fmt_num, fmt_value, number, points, \
     sanity, visible
 
@@ -143,3 +144,14 @@ def test_zero_variance_warmup(judge):
 def test_one_step_warmup(judge):
     """warmup_steps=1: the EMA starts from one norm with variance 0; call 2 is already z-scored."""
     check(judge, scenario([2.0, 2.5, 1.5, 8.0], {"warmup_steps": 1, "max_grad_norm": 4.0}, seed=5))
+
+
+# --- performance: advice, no points ----------------------------------------------
+
+@pytest.mark.tier("performance")
+@points(0)
+def test_performance_is_measured(judge):
+    """Two steps of a fresh ZClip(warmup_steps=1, max_grad_norm=None): host syncs, aten ops and extra
+    bytes next to the reference's and a ZClip built from PyTorch's pieces."""
+    measure(judge, {"profile": dict(PROFILE), "kwargs": {"warmup_steps": 1, "max_grad_norm": None}},
+            torch_label="ZClip from PyTorch's pieces")

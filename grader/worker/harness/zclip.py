@@ -17,11 +17,26 @@ from __future__ import annotations
 import torch
 
 from ..values import describe, to_numpy
-from . import _training
+from . import _perf, _training
+
+
+def _two_steps(cls, kwargs: dict):
+    """What the performance tier measures: a fresh clipper's warm-up step, then one z-scored step."""
+
+    def call(params: list) -> None:
+        model = torch.nn.Module()
+        model.weights = torch.nn.ParameterList(params)
+        clipper = cls(**kwargs)
+        clipper.step(model)
+        clipper.step(model)
+
+    return call
 
 
 def run(funcs: dict, scenario: dict) -> dict:
     cls = funcs["ZClip"]
+    if "profile" in scenario:  # performance tier: counts only (see _perf)
+        return _perf.profile(_two_steps(cls, scenario.get("kwargs", {})), scenario["profile"])
     model = _training.build_model(scenario["model"])
     params = list(model.parameters())
     for i in scenario.get("frozen", []):
