@@ -143,6 +143,9 @@ class Judge:
     calls: list[Call] = field(default_factory=list)
     delegated: set[str] = field(default_factory=set)
     max_log: int = 400
+    # A passing check's advice (the performance tier's measured figures): set by
+    # the test, taken by the Reporter into that check's message.
+    note: str = ""
     _memo: tuple[dict, bytes, bytes] | None = field(default=None, repr=False)
 
     def _repr_pretty_(self, printer, cycle) -> None:

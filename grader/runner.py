@@ -111,8 +111,9 @@ class Reporter:
         slug = item.module.KATA
         marker = item.get_closest_marker("points")
         pts = float(marker.args[0]) if marker else 1.0
+        note, self.judges[slug].note = self.judges[slug].note, ""
         if report.passed:
-            status, message = Status.PASSED, ""
+            status, message = Status.PASSED, note
         else:
             status, message = _message(exc) if exc else (Status.ERROR, str(report.longrepr)[-2000:])
         self.results.setdefault(slug, []).append(CheckResult(

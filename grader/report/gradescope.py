@@ -22,7 +22,7 @@ def _kata_tests(k: KataResult, visibility: str) -> list[dict[str, Any]]:
     tests = []
     for c in k.checks:
         passed = c.status is Status.PASSED and k.status is not Status.ERROR
-        output = c.message if not passed else ""
+        output = c.message  # a passing check's message is its advice (performance tier), if any
         if not passed and k.reason:
             output = f"{k.reason}\n{output}".strip()
         if not passed and lead:
