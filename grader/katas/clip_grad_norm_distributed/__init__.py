@@ -50,7 +50,8 @@ def clip_grad_norm_distributed(parameters, max_norm, norm_type=2.0, group=None):
     MAX, group=group) to combine the ranks' shares. A rank whose parameters have
     no gradient (or that holds no parameter at all) must still take part in
     every collective, or the other ranks wait for it forever. Gradients may be
-    float16 or bfloat16: accumulate in float32.
+    float16 or bfloat16: accumulate in float32 or wider, the same dtype on every
+    rank (an all-reduce needs it).
 
     Args:
         parameters: an iterable of this rank's parameters (a list or a generator;

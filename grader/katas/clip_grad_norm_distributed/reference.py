@@ -11,11 +11,13 @@ EPS = 1e-6
 
 
 def _local(grads: list[torch.Tensor], norm_type: float) -> torch.Tensor:
-    """This rank's share, in float32 whatever the gradients' dtype: the max for the
-    inf-norm, the sum of |g|^p otherwise (sums add up across ranks, norms do not)."""
+    """This rank's share, in float64 whatever the gradients' dtype (float16 squares
+    overflow, and every rank must reduce the same dtype, even one without
+    gradients): the max for the inf-norm, the sum of |g|^p otherwise (sums add up
+    across ranks, norms do not)."""
     if not grads:
-        return torch.zeros((), dtype=torch.float32)
-    norms = torch.stack([torch.linalg.vector_norm(g.detach(), norm_type, dtype=torch.float32) for g in grads])
+        return torch.zeros((), dtype=torch.float64)
+    norms = torch.stack([torch.linalg.vector_norm(g.detach(), norm_type, dtype=torch.float64) for g in grads])
     return norms.max() if math.isinf(norm_type) else norms.pow(norm_type).sum()
 
 

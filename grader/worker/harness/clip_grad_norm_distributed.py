@@ -9,12 +9,13 @@ rank's thread mean that rank's group. Every call gets a fresh group (a new
 store prefix), so a call whose ranks deadlocked cannot poison the next one.
 
 Scenario: ``{"world_size": W, "max_norm": x, "norm_type": 2.0 | "inf",
-"ranks": [{"params": [{"value", "grad", "replicated"}], "container"}] * W}``.
+"ranks": [{"params": [{"value", "grad", "replicated"}], "container"}] * W}``,
+and ``"cast": "bfloat16"`` for a dtype NumPy lacks (the arrays are float32).
 A replicated parameter appears on every rank with the same values and grad.
 
-Observation: ``{"ranks": [{"returned", "grads"}] * W}``, or
-``{"deadlock": {"waiting": [...], "returned": [...], "after_s": t}}`` when some
-ranks returned while others waited in a collective until it timed out.
+Observation: ``{"returned": [per rank], "grads": [[per parameter] per rank]}``,
+or ``{"deadlock": {"waiting": [ranks], "returned": [ranks]}}`` when some ranks
+returned while others waited in a collective until it timed out.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from __future__ import annotations
 import itertools
 import math
 import threading
-import time
 
 from ..values import describe, to_numpy
 from . import _params
@@ -119,7 +119,14 @@ def build_rank(scenario: dict, rank: int) -> tuple[list, object]:
     """This rank's parameters (replicated ones marked ``p.replicated = True``) and its container."""
     spec = scenario["ranks"][rank]
     params, container = _params.build(spec)
+    cast = scenario.get("cast")  # a dtype NumPy lacks (bfloat16): sent as float32
     for p, ps in zip(params, spec["params"]):
+        if cast:
+            import torch
+
+            p.data = p.data.to(getattr(torch, cast))
+            if p.grad is not None:
+                p.grad = p.grad.to(getattr(torch, cast))
         if ps.get("replicated"):
             p.replicated = True
     if spec.get("container") == "generator":
@@ -148,7 +155,6 @@ def run(funcs: dict, scenario: dict) -> dict:
     prefix = f"call{next(_calls)}/"
     built = [build_rank(scenario, r) for r in range(world)]
     results: list = [None] * world
-    seconds = [0.0] * world
     # A rank that returned keeps its group open until every rank is done, as a
     # real rank would go on to its next collective instead of hanging up.
     done = threading.Barrier(world)
@@ -160,12 +166,10 @@ def run(funcs: dict, scenario: dict) -> dict:
             results[rank] = exc
             done.abort()
             return
-        t0 = time.perf_counter()
         try:
             results[rank] = ("ok", fn(built[rank][1], scenario["max_norm"], norm_type(scenario)))
         except BaseException as exc:  # noqa: BLE001 -- the submission may raise anything
             results[rank] = exc
-        seconds[rank] = time.perf_counter() - t0
         try:
             done.wait(timeout=timeout_s + GRACE_S)
         except threading.BrokenBarrierError:
@@ -180,10 +184,10 @@ def run(funcs: dict, scenario: dict) -> dict:
         t.join(timeout=2 * (timeout_s + GRACE_S))
     if any(t.is_alive() for t in threads):
         raise TimeoutError(f"a rank did not finish within {2 * (timeout_s + GRACE_S):.0f} s")
-    return _observation(results, seconds, built, timeout_s)
+    return _observation(results, built)
 
 
-def _observation(results: list, seconds: list, built: list, timeout_s: float) -> dict:
+def _observation(results: list, built: list) -> dict:
     errors = [(r, x) for r, x in enumerate(results) if isinstance(x, BaseException)]
     waiting = [r for r, x in errors if _is_collective_failure(x)]
     others = [(r, x) for r, x in errors if not _is_collective_failure(x)]
@@ -191,11 +195,13 @@ def _observation(results: list, seconds: list, built: list, timeout_s: float) ->
         raise others[0][1]  # the submission's own error comes first, with its traceback
     if waiting:
         returned = [r for r, x in enumerate(results) if not isinstance(x, BaseException)]
-        return {"deadlock": {"waiting": waiting, "returned": returned, "timeout_s": timeout_s,
-                             "after_s": max(seconds)}}
-    return {"ranks": [{"returned": describe(results[r][1]),
-                       "grads": [None if p.grad is None else to_numpy(p.grad) for p in built[r][0]]}
-                      for r in range(len(results))]}
+        return {"deadlock": {"waiting": waiting, "returned": returned}}
+    return _observe([x[1] for x in results], [params for params, _ in built])
+
+
+def _observe(returned: list, params: list[list]) -> dict:
+    return {"returned": [describe(value) for value in returned],
+            "grads": [[None if p.grad is None else to_numpy(p.grad) for p in mine] for mine in params]}
 
 
 def _unsharded(fn, scenario: dict) -> dict:
@@ -212,6 +218,4 @@ def _unsharded(fn, scenario: dict) -> dict:
         for mine, clipped in zip(copies, [p for p in first if getattr(p, "replicated", False)]):
             if mine.grad is not None:
                 mine.grad.copy_(clipped.grad)
-    return {"ranks": [{"returned": describe(total),
-                       "grads": [None if p.grad is None else to_numpy(p.grad) for p in params]}
-                      for params, _ in built]}
+    return _observe([total] * world, [params for params, _ in built])
