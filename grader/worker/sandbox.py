@@ -52,6 +52,10 @@ def _apply(name: str, job: dict) -> str:
     if name == "netns":
         if not identity.network_isolated():
             raise OSError("the zygote's network namespace is gone")
+        if _loopback(job):
+            identity.private_loopback()
+            _driver(job).setup_network()  # e.g. gloo's device: it reads /sys and netlink, refused from here on
+            return "a private namespace of its own with only the loopback up (for its ranks)"
         return "no interface but a downed loopback"
     if name == "uid":
         identity.drop(job["scratch"])
@@ -63,16 +67,40 @@ def _apply(name: str, job: dict) -> str:
             # The trees holding PyTorch's clipping source are allowed entry by entry, around it.
             read_only = [p for p in read_only if p not in _guard["split"]]
             listed = _guard["rules"]
-        notes = landlock.apply(read_only, [job["scratch"], os.devnull], listed)
+        notes = landlock.apply(read_only, [job["scratch"], os.devnull], listed, ranks=_loopback(job))
         guarded = f"; {len(listed)} rules around {len(_guard['denied'])} clipping files" if listed else ""
         return "read-only: interpreter and libraries; read-write: scratch; " + ", ".join(notes) + guarded
     if name == "seccomp":
-        return f"{seccomp.apply()} BPF instructions"
+        inet = _loopback(job)  # the ranks' gloo sockets, in the child's own namespace
+        return f"{seccomp.apply(allow_inet=inet)} BPF instructions" + ("; AF_INET sockets allowed" if inet else "")
     raise ValueError(name)
+
+
+_job_limits: dict = {}
+
+
+def job_limits() -> dict:
+    """The limits of this child's job (empty outside a confined child)."""
+    return _job_limits
+
+
+def _driver(job: dict):
+    import importlib
+
+    name = job.get("harness") or ""
+    if not name or not name.replace("_", "").isalnum():
+        return None
+    return importlib.import_module(f"{__package__}.harness.{name}")  # loaded by the zygote already
+
+
+def _loopback(job: dict) -> bool:
+    """Does this job's driver run ranks that talk over TCP (``LOOPBACK = True``)?"""
+    return bool(getattr(_driver(job), "LOOPBACK", False))
 
 
 def confine(job: dict) -> list[str]:
     """Apply every available layer; returns their names. Raises if one fails."""
+    _job_limits.update(job.get("limits", {}))
     applied = []
     for name in LAYERS:
         if _available.get(name):
