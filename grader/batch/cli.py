@@ -22,6 +22,8 @@ def add_grade_batch_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-replay", dest="replay", action="store_false",
                    help="draw hypothesis examples afresh for every student (slower; same results)")
     p.add_argument("--quiet", action="store_true", help="no final table")
+    p.add_argument("--config", metavar="TOML", help="course config: a [tiers] table of weights (default: "
+                   "$GRADKATA_CONFIG, else the batch's stored weights, else interview and parity count)")
 
 
 def grade_batch_main(args: argparse.Namespace) -> int:
@@ -33,7 +35,7 @@ def grade_batch_main(args: argparse.Namespace) -> int:
 
     console = Console(stderr=True)
     settings = BatchSettings(seed=args.seed, examples=args.examples, katas=args.kata, workers=args.workers,
-                             call_s=args.timeout, force=args.force, replay=args.replay)
+                             call_s=args.timeout, force=args.force, replay=args.replay, config=args.config)
     with Gradebook(args.gradebook) as book:
         outcome = run_with_progress(Path(args.submissions), book, settings, console)
         if not args.quiet:
