@@ -40,7 +40,7 @@ BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); sys.path.extend(sys.argv[3
         "zygote.main([int(fd) for fd in sys.argv[2].split(',')])")
 # Layers a child can have; --require-sandbox wants them all.
 # "guard": PyTorch's clipping unreadable and disarmed, in the children of katas that forbid delegation.
-ALL_LAYERS = ("rlimits", "netns", "uid", "landlock", "seccomp", "guard")
+ALL_LAYERS = ("rlimits", "netns", "scratch", "uid", "landlock", "seccomp", "guard")
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ class Limits:
     mem_mib: int = 1024
     nproc: int = 256
     output_kib: int = 8
+    scratch_mib: float = 16.0  # the child's scratch folder is a tmpfs of this size
     # Layers to leave off (tests, benchmarks, a machine where one misbehaves); they then count as
     # missing, so --require-sandbox refuses. Default: GRADKATA_SANDBOX_OFF="seccomp,landlock".
     disable: tuple[str, ...] = field(default_factory=lambda: tuple(
@@ -64,7 +65,7 @@ class Limits:
 
     def for_child(self) -> dict:
         return {"cpu_s": self.cpu_s, "fsize_mib": self.fsize_mib, "nofile": self.nofile, "as_mib": self.as_mib,
-                "mem_mib": self.mem_mib, "nproc": self.nproc}
+                "mem_mib": self.mem_mib, "nproc": self.nproc, "scratch_mib": self.scratch_mib}
 
 
 @dataclass

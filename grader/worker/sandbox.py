@@ -24,8 +24,9 @@ import tempfile
 import time
 
 from .confine import identity, landlock, limits, seccomp
+from .confine import scratch as tmpfs
 
-LAYERS = ("rlimits", "netns", "uid", "landlock", "seccomp")
+LAYERS = ("rlimits", "netns", "scratch", "uid", "landlock", "seccomp")
 SYSTEM_READ_ONLY = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib", "/etc/ld.so.cache",
                     "/etc/localtime", "/usr/share/zoneinfo", "/dev/urandom", "/sys/devices/system/cpu")
 
@@ -53,6 +54,10 @@ def _apply(name: str, job: dict) -> str:
         if not identity.network_isolated():
             raise OSError("the zygote's network namespace is gone")
         return "no interface but a downed loopback"
+    if name == "scratch":
+        mib = float(job.get("limits", {}).get("scratch_mib", 16))
+        tmpfs.apply(job["scratch"], mib)
+        return f"private tmpfs of {mib:g} MiB over the scratch folder (a write past it: ENOSPC)"
     if name == "uid":
         identity.drop(job["scratch"])
         covered = f"; {', '.join(_exposed)} replaced by a view of the interpreter alone" if _exposed else ""
@@ -98,6 +103,8 @@ def _unavailable(name: str) -> str | None:
         return landlock.available()
     if name == "seccomp":
         return seccomp.available()
+    if name == "scratch" and os.geteuid() != 0 and not _netns.get("active"):
+        return "needs root or a user namespace to mount a tmpfs"
     return None
 
 
@@ -120,6 +127,8 @@ def _holds(name: str) -> str | None:
                 return "a socket could still be created"
             except PermissionError:
                 pass
+        if name == "scratch" and tmpfs.capacity(os.getcwd()) > 64 * limits.MiB:
+            return "the scratch folder is not the capped tmpfs"
         if name == "guard":
             for path in _guard["denied"]:
                 try:
