@@ -40,7 +40,7 @@ BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); sys.path.extend(sys.argv[3
         "zygote.main([int(fd) for fd in sys.argv[2].split(',')])")
 # Layers a child can have; --require-sandbox wants them all.
 # "guard": PyTorch's clipping unreadable and disarmed, in the children of katas that forbid delegation.
-ALL_LAYERS = ("rlimits", "netns", "scratch", "uid", "landlock", "seccomp", "guard")
+ALL_LAYERS = ("rlimits", "netns", "pidns", "scratch", "uid", "landlock", "seccomp", "guard")
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ def _read_only_paths() -> list[str]:
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     paths.update(p for p in sys.path if os.path.isabs(p))
     paths.update(SYSTEM_READ_ONLY)
-    paths.add(f"/proc/{os.getpid()}")
+    paths.add(f"/proc/{os.readlink('/proc/self')}")  # /proc's view of our pid: in a pid namespace it differs
     return sorted(p for p in paths if os.path.exists(p))
 
 
@@ -83,6 +83,8 @@ def confine(job: dict) -> list[str]:
         if _available.get(name):
             _apply(name, job)
             applied.append(name)
+    if _available.get("pidns") and os.getpid() != int(os.readlink("/proc/self")):
+        applied.append("pidns")
     if job.get("forbid") and _available.get("guard"):
         disarm()
         applied.append("guard")
@@ -190,6 +192,105 @@ _netns: dict = {"active": False, "note": "prepare() was not called"}
 _exposed: list[str] = []  # ancestors of the interpreter the unprivileged uid could not traverse
 
 
+# --- pid namespace -----------------------------------------------------------
+#
+# Each child gets a pid namespace of its own: it cannot see or name any other
+# process by pid. The zygote unshares before the fork and returns to its own
+# namespace after it (setns, which needs root). The first process in a new pid
+# namespace is its init, which ignores every signal it has no handler for
+# (RLIMIT_CPU's SIGXCPU, a kill of itself): so that one only forks the real
+# child (pid 2), waits for it and exits with it. The trusted side SIGKILLs the
+# init (allowed from the parent namespace), and the kernel then kills pid 2.
+
+CLONE_NEWPID = 0x20000000
+_own_pidns: list[int] = []
+
+
+def _pidns_unavailable() -> str | None:
+    if "pidns" in os.environ.get("GRADKATA_SANDBOX_OFF", "").split(","):
+        return "turned off by the grader's settings (Limits.disable)"
+    if os.geteuid() != 0:
+        return "needs root: the zygote must return to its own pid namespace after each fork (setns)"
+    try:
+        _own_pidns.append(os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC))
+    except OSError as exc:
+        return f"no pid namespace handle: {exc}"
+    return None
+
+
+def _setns_back() -> None:
+    from .confine._libc import _libc
+
+    if _libc.setns(_own_pidns[0], CLONE_NEWPID) != 0:
+        import ctypes
+
+        err = ctypes.get_errno()
+        raise OSError(err, f"setns: {os.strerror(err)}")
+
+
+def fork(run) -> int:
+    """Fork the child that runs ``run`` (which never returns); returns its pid as the zygote sees it."""
+    if not _available.get("pidns"):
+        pid = os.fork()
+        if pid == 0:
+            run()
+        return pid
+    from .confine._libc import unshare
+
+    unshare(CLONE_NEWPID)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            _init(run)
+    finally:
+        if os.getpid() != 1:
+            _setns_back()
+    return pid
+
+
+def _init(run) -> None:
+    """pid 1 of a child's namespace: fork the child proper, wait for it, end with it."""
+    import signal
+
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the zygote ignores it: waitpid needs it back
+    try:
+        worker = os.fork()
+        if worker == 0:
+            run()
+        os.closerange(0, 65536)  # the channel must close when the worker dies
+        while True:
+            reaped, _status = os.waitpid(-1, 0)
+            if reaped == worker:
+                break
+    finally:
+        os._exit(0)
+
+
+def _probe_pidns() -> dict:
+    """In the zygote: does a forked child land in a fresh pid namespace as pid 1?"""
+    t0 = time.perf_counter()
+    read_fd, write_fd = os.pipe()
+    try:
+        from .confine._libc import unshare
+
+        unshare(CLONE_NEWPID)
+        pid = os.fork()
+        if pid == 0:
+            os.write(write_fd, str(os.getpid()).encode())
+            os._exit(0)
+        _setns_back()
+        os.close(write_fd)
+        seen = os.read(read_fd, 32)
+    except OSError as exc:
+        return {"active": False, "note": f"failed: {exc}"}
+    finally:
+        os.close(read_fd)
+    if seen != b"1":
+        return {"active": False, "note": f"the forked child saw pid {seen!r}, not 1"}
+    return {"active": True, "cost_ms": (time.perf_counter() - t0) * 1000,
+            "note": "own pid namespace per child (an init that waits, the child as pid 2)"}
+
+
 def prepare() -> None:
     """Called first thing in the zygote, while it is single-threaded (a user namespace needs that)."""
     global _netns, _exposed
@@ -222,6 +323,9 @@ def probe() -> dict[str, dict]:
         _available[name] = _available.get(name, True) and why is None
         if why:
             report[name] = {"active": False, "note": why}
+    why = _pidns_unavailable()
+    report["pidns"] = {"active": False, "note": why} if why else _probe_pidns()
+    _available["pidns"] = bool(report["pidns"].get("active"))
     why = _unavailable("guard")
     _available["guard"] = why is None
     if why:
@@ -230,7 +334,7 @@ def probe() -> dict[str, dict]:
     report.update(_probe_in_child())
     for name in (*LAYERS, "guard"):
         _available[name] = bool(report.get(name, {}).get("active"))
-    return {name: report[name] for name in (*LAYERS, "guard") if name in report}
+    return {name: report[name] for name in (*LAYERS, "pidns", "guard") if name in report}
 
 
 def _probe_in_child() -> dict[str, dict]:
