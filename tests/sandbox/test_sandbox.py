@@ -30,6 +30,8 @@ def f(what):
             open(%r).read()
         elif what == "uid":
             return os.getuid()
+        elif what == "pid":
+            return os.getpid()
         elif what == "thread":
             import threading
             t = threading.Thread(target=lambda: None)
@@ -153,6 +155,7 @@ def test_worker_fault_names_its_kind() -> None:
 @pytest.mark.parametrize("what, expected", [
     ("fork", {"PermissionError"}), ("socket", {"PermissionError"}), ("exec", {"PermissionError"}),
     ("read-project", {"PermissionError", "FileNotFoundError"}), ("uid", {65534}), ("thread", {"allowed"}),
+    ("pid", {1}),  # its own pid namespace: no other process has a pid it could name
 ])
 def test_child_is_confined(zygote: Zygote, what: str, expected: set) -> None:
     reply = _ask(zygote, what)
