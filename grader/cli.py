@@ -50,14 +50,19 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     paths = [Path(p) for p in args.paths] or [_default_path()]
     if args.server:
-        results = _grade_on_server(args, paths)
+        from .tiers import TierPolicy, apply_all
+
+        policy = TierPolicy.resolve(args.config)  # the weights are the client's: rescore what the server sends
+        results = [apply_all(policy, r) for r in _grade_on_server(args, paths)]
     else:
         from .api import grade
         from .pool import Limits
 
+        from .tiers import TierPolicy
+
         limits = Limits(call_s=args.timeout) if args.timeout else None
         results = grade(paths, args.kata, seed=args.seed, examples=args.examples, limits=limits,
-                        require_sandbox=args.require_sandbox)
+                        require_sandbox=args.require_sandbox, policy=TierPolicy.resolve(args.config))
     # With `--json -` stdout carries the JSON alone (for a pipe); the report goes to stderr.
     to_stdout = args.json == "-"
     for result in results:
@@ -98,7 +103,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .api import grade
     from .report import render
 
+    from .katas import get
+    from .report.terminal import check_listing
+
     path = Path(args.path) if args.path else _default_path()
+    print(check_listing(get(args.slug)))
     [result] = grade([path], [args.slug], seed=args.seed or 1, visible_only=True)
     print(render(result))
     print("(visible examples only; `gradkata grade` runs the full hidden suite)")
@@ -196,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kata", action="append", metavar="SLUG", help="grade only this kata (repeatable)")
     p.add_argument("--json", metavar="FILE", help="write Gradescope's results.json here (`-`: to stdout, the report then on stderr; "
                         "several submissions: a folder, or with `-` a JSON list)")
+    p.add_argument("--config", metavar="TOML", help="course config: a [tiers] table of weights (default: "
+                   "$GRADKATA_CONFIG, else interview and parity count, performance is advice)")
     p.add_argument("--seed", type=int, help="hypothesis seed (default: a fresh one, shown in the report)")
     p.add_argument("--examples", type=int, default=30, help="hypothesis examples per property test")
     p.add_argument("--timeout", type=float, help="wall-clock seconds per call")

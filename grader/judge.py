@@ -73,13 +73,13 @@ def cached_observe(kata: Kata, role: str, funcs: Callable[[], dict[str, Callable
     The cached arrays are read-only and shared; each caller gets its own
     dictionaries and lists (a suite may edit those, never the numbers).
     """
-    key = (kata.slug, role, key if key is not None else scenario_key(kata.harness, scenario))
-    if key not in _CACHE:
+    entry = (kata.slug, role, key if key is not None else scenario_key(kata.harness, scenario))
+    if entry not in _CACHE:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.clear()
         # On a private copy: the memoised key must keep describing the scenario.
-        _CACHE[key] = _freeze(observe(kata, funcs(), wire.decode(wire.encode(scenario))))
-    return _fresh(_CACHE[key])
+        _CACHE[entry] = _freeze(observe(kata, funcs(), wire.decode(wire.encode(scenario))))
+    return _fresh(_CACHE[entry])
 
 
 def _freeze(obs: Any) -> Any:
@@ -143,6 +143,9 @@ class Judge:
     calls: list[Call] = field(default_factory=list)
     delegated: set[str] = field(default_factory=set)
     max_log: int = 400
+    # A passing check's advice (the performance tier's measured figures): set by
+    # the test, taken by the Reporter into that check's message.
+    note: str = ""
     _memo: tuple[dict, bytes, bytes] | None = field(default=None, repr=False)
 
     def _repr_pretty_(self, printer, cycle) -> None:

@@ -22,6 +22,8 @@ def add_grade_batch_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-replay", dest="replay", action="store_false",
                    help="draw hypothesis examples afresh for every student (slower; same results)")
     p.add_argument("--quiet", action="store_true", help="no final table")
+    p.add_argument("--config", metavar="TOML", help="course config: a [tiers] table of weights (default: "
+                   "$GRADKATA_CONFIG, else the batch's stored weights, else interview and parity count)")
     p.add_argument("--shard", metavar="I/N",
                    help="grade only shard I of N (1 <= I <= N; by a stable hash of the student's name) into this "
                         "gradebook; needs --seed; combine the shards with `gradkata merge`")
@@ -54,7 +56,8 @@ def grade_batch_main(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     shard = parse(args.shard) if args.shard else None
     settings = BatchSettings(seed=args.seed, examples=args.examples, katas=args.kata, workers=args.workers,
-                             call_s=args.timeout, force=args.force, replay=args.replay, shard=shard)
+                             call_s=args.timeout, force=args.force, replay=args.replay, shard=shard,
+                             config=args.config)
     with Gradebook(args.gradebook) as book:
         outcome = run_with_progress(Path(args.submissions), book, settings, console)
         if not args.quiet:
