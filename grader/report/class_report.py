@@ -53,21 +53,28 @@ def collect(book: Gradebook, title: str = "") -> ClassData:
             if kata.max_score:
                 data.fractions.setdefault((kata.slug, "all"), []).append(kata.score / kata.max_score)
             for check in kata.checks:
-                # Results that record a tier per check (interview, parity, performance) get one plot per tier.
-                tier = str(getattr(check, "tier", "") or "")
-                if tier:
-                    points = tier_points[(row.student, kata.slug, tier)]
+                # Tiers (interview, parity, performance): from the kata's own tier scores when
+                # recorded, else summed from the checks' tiers.
+                if not kata.tiers:
+                    points = tier_points[(row.student, kata.slug, str(getattr(check, "tier", "") or "interview"))]
                     points[0] += check.score
                     points[1] += check.max_score
                 counts = data.checks.setdefault((kata.slug, check.name), [0, 0])
                 counts[0] += check.status is Status.PASSED
                 counts[1] += 1
+            for tier, scored in kata.tiers.items():
+                tier_points[(row.student, kata.slug, tier)] = [scored.score, scored.max_score]
             for mistake in {d.mistake: d for d in kata.diagnoses}.values():
                 data.mistakes[mistake.mistake] += 1
                 data.mistake_titles.setdefault(mistake.mistake, mistake.title)
                 data.mistake_messages.setdefault(mistake.mistake, mistake.message)
-    for (_, slug, tier), (score, most) in sorted(tier_points.items()):
+    tiers_of: dict[str, set[str]] = defaultdict(set)
+    for (_, slug, tier), (_, most) in tier_points.items():
         if most:
+            tiers_of[slug].add(tier)
+    for (_, slug, tier), (score, most) in sorted(tier_points.items()):
+        # A kata graded in one tier only has its distribution already (the "all" plot).
+        if most and len(tiers_of[slug]) > 1:
             data.fractions.setdefault((slug, tier), []).append(score / most)
     data.regrades = regrade_diff(book, rows)
     return data

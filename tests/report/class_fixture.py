@@ -26,7 +26,8 @@ def _kata(rng: random.Random, slug: str, mistakes: list[dict], skill: float) -> 
         # Later checks (edge cases) fail more often, and a named mistake fails one more.
         passed = rng.random() < skill - 0.08 * i and not (made and i == 1 + len(made[0]["id"]) % 5)
         checks.append(CheckResult(slug, name, 3.0 if passed else 0.0, 3.0, Status.PASSED if passed else Status.FAILED,
-                                  "" if passed else "differs from torch on a 3-parameter model"))
+                                  "" if passed else "differs from torch on a 3-parameter model",
+                                  tier="parity" if i >= 4 and slug != "gradient_check" else "interview"))
     for m in made[:2]:
         diagnoses.append(Diagnosis(slug, m["id"], m["title"], m["feedback"]))
     score = sum(c.score for c in checks)
