@@ -137,6 +137,19 @@ def cmd_merge(args: argparse.Namespace) -> int:
     return merge_main(args)
 
 
+@command("report")
+def cmd_report(args: argparse.Namespace) -> int:
+    from .batch.gradebook import Gradebook
+    from .report.class_report import write_report
+
+    if not Path(args.gradebook).is_file():
+        raise UsageError(f"no gradebook at {args.gradebook}; run `gradkata grade-batch` first or pass --gradebook")
+    with Gradebook(args.gradebook) as book:
+        data = write_report(book, Path(args.output), title=args.title or "")
+    print(f"class report: {len(data.rows)} students -> {args.output} (one self-contained file)")
+    return 0
+
+
 @command("export")
 def cmd_export(args: argparse.Namespace) -> int:
     from .export.cli import export_main
@@ -226,6 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_grade_batch_arguments(sub.add_parser("grade-batch", help="grade a folder of submissions into a gradebook"))
     add_merge_arguments(sub.add_parser("merge", help="combine gradebooks (the shards of `grade-batch --shard`)"))
+    p = sub.add_parser("report", help="a self-contained HTML class report (plots) from the gradebook")
+    p.add_argument("--gradebook", default="gradebook.sqlite", help="SQLite gradebook (default: %(default)s)")
+    p.add_argument("-o", "--output", default="class_report.html", help="HTML file to write (default: %(default)s)")
+    p.add_argument("--title", help="the page's heading (default: names the gradebook)")
     add_export_arguments(sub.add_parser("export", help="CSV grades, feedback and results.json from the gradebook"))
     add_release_arguments(sub.add_parser("release", help="write the student hand-out (no solutions, no suites)"))
     add_gradescope_arguments(sub.add_parser("gradescope", help="build Gradescope's autograder zip"))
