@@ -540,7 +540,7 @@ def host_sync_in_loop(tree: ast.Module) -> bool:
     return False
 
 
-HOST_SYNC = ("host-sync-per-tensor", "Advice: one host-device sync per tensor",
+HOST_SYNC = ("host-sync-per-tensor", "One host-device sync per tensor",
              "Your code calls .item() inside a loop over the gradients. Each call waits for the GPU to finish "
              "and copies a number back to the CPU, once per tensor.\nWhy it matters: a model has hundreds of "
              "parameter tensors, so clipping stalls the GPU hundreds of times per step (no points are taken "
@@ -557,7 +557,20 @@ def delegation(kata: Kata, names: Iterable[str]) -> Diagnosis:
                  "how you learn what the built-in does and what it quietly handles; PyTorch is the grader's "
                  "oracle, not yours.\nFix: remove the call and the import. To compare with torch "
                  "while you work, do it under `if __name__ == \"__main__\":`, which the grader ignores."),
-        evidence="named in the source" if names else "")
+        evidence="called while grading")
+
+
+def named_not_called(kata: Kata, names: Iterable[str]) -> Diagnosis:
+    """A built-in the source names (an import, an attribute) that no call reached while grading."""
+    listed = ", ".join(f"torch.nn.utils.{n}" for n in sorted(set(names)))
+    return Diagnosis(
+        kata=kata.slug, mistake=f"{kata.slug}/names-builtin", title="Names PyTorch's built-in without calling it",
+        message=(f"Your file imports or names {listed}, but no call reached it while your code was graded, so "
+                 "no points are taken off.\nWhy it matters: this kata's policy is that you write the clipping "
+                 "yourself; a call to the built-in, in any branch the grader reaches, earns no points for the "
+                 "kata.\nFix: remove the import, or keep your comparisons with torch under "
+                 "`if __name__ == \"__main__\":`, which the grader ignores."),
+        evidence="named in the source only", advice=True)
 
 
 def as_diagnosis(mistake: Mistake, evidence: str = "") -> Diagnosis:
@@ -600,19 +613,22 @@ def diagnose_judge(judge: Judge, checks: list[CheckResult], source: bytes | None
     """Diagnoses for one kata of one submission, after its suite ran (child still alive)."""
     kata, tree = judge.kata, parse(source)
     static_hits = forbidden_references(tree, kata.forbid, kata.functions) if tree is not None else []
-    if static_hits or judge.delegated:
-        judge.delegated.update(static_hits)  # zeroes the kata, as the runtime tripwire does
+    if judge.delegated:  # the tripwire saw a call: the kata is zeroed (runner._conclude)
         return [delegation(kata, judge.delegated)]
+    # Named in the source but never called (an unused import, a branch the grader never
+    # reaches): said as advice; the score stands on what the code did.
+    notes = [named_not_called(kata, static_hits)] if static_hits else []
     if not failed(checks) or _all_not_implemented(checks):
-        return []
+        return notes
     evidence = evidence_from_calls(kata, judge.calls)
     alive = judge.child is not None and judge.child.dead is None
     if alive:
         evidence += evidence_from_probes(kata, _asker(judge))
     found = [as_diagnosis(m, "outputs match") for m in behavioural(kata, evidence, tree)]
     if tree is not None and host_sync_in_loop(tree):
-        found.append(Diagnosis(kata.slug, f"{kata.slug}/{HOST_SYNC[0]}", HOST_SYNC[1], HOST_SYNC[2], "static"))
-    return found
+        found.append(Diagnosis(kata.slug, f"{kata.slug}/{HOST_SYNC[0]}", HOST_SYNC[1], HOST_SYNC[2], "static",
+                               advice=True))
+    return found + notes
 
 
 def diagnose_all(judges: dict[str, Judge], checks: dict[str, list[CheckResult]],
