@@ -59,11 +59,20 @@ def test_heldout_mutants_lose_credit_and_are_named(zygote):
     assert right >= 0.9 * len(MUTANTS), "\n".join(lines)
 
 
+# Correct in the interview tier; on a NaN norm they leave every gradient as it is
+# (min(1.0, nan) is 1.0, `nan > max_norm` is False), which the parity tier names.
+PARITY_ONLY = {"clip_grad_norm__float_return": ["clip_grad_norm/nan-slips-past-guard"],
+               "clip_grad_norm__python_loop": ["clip_grad_norm/nan-slips-past-guard"]}
+
+
 @pytest.mark.parametrize("path", CORRECT, ids=lambda p: p.stem)
 def test_correct_variants_get_full_credit_and_no_diagnosis(zygote, path):
     result = grade_file(zygote, path)
     assert result.status is Status.PASSED, [c.message for c in result.checks if c.status is not Status.PASSED]
-    assert result.diagnoses == []
+    allowed = PARITY_ONLY.get(path.stem, [])
+    assert [d.mistake for d in result.diagnoses] == allowed
+    assert all(c.tier == "parity" for c in result.checks if c.status is not Status.PASSED)
+    assert result.score == result.max_score or allowed
 
 
 ROUTES = {

@@ -268,6 +268,17 @@ def truthy_grad_filter(parameters, max_norm):
     return total
 
 
+def nan_slips_past_guard(parameters, max_norm):
+    grads = _grads(parameters)
+    if not grads:
+        return torch.tensor(0.0)
+    total = _global(grads)
+    clip_coef = max_norm / (float(total) + EPS)
+    if clip_coef < 1:  # False for a NaN norm: the gradients are left as they are
+        _scale(grads, clip_coef)
+    return total
+
+
 _m = maker(SLUG, "clip_grad_norm")
 
 
@@ -404,6 +415,16 @@ MISTAKES = [
        "ambiguous\"; a one-element gradient equal to 0 is silently dropped.",
        "A missing gradient is None, not a false tensor: the test must be about None.",
        "Filter with `lambda p: p.grad is not None`.", static=grad_truth_test),
+    _m("nan-slips-past-guard", "A NaN norm slips past the `if clip_coef < 1` guard", nan_slips_past_guard,
+       "Your code scales only `if clip_coef < 1`; when a gradient holds a NaN the norm is NaN, the comparison "
+       "is False, and nothing is scaled.",
+       "With a NaN anywhere, torch.nn.utils.clip_grad_norm_ turns every gradient into NaN (the coefficient is "
+       "NaN); your code leaves the finite gradients unscaled next to the NaN one.",
+       "PyTorch makes a non-finite norm impossible to miss (every gradient NaN, or an error with "
+       "error_if_nonfinite=True); a step taken with part of the gradients silently unclipped hides it. This is "
+       "the parity tier: the interview question does not ask for it.",
+       "Multiply unconditionally by torch.clamp(max_norm / (total_norm + 1e-6), max=1.0), or check "
+       "torch.isfinite(total_norm) and raise."),
     _m("squared-norm-compared", "The squared norm was compared with max_norm", norm_squared_compared,
        "Your code compared the sum of squares (the squared norm) with max_norm instead of the norm itself.",
        "Gradients whose norm lies between sqrt(max_norm) and max_norm are clipped when they should not be "
@@ -449,4 +470,5 @@ PROBES = [
     _probe([None, None], 1.0),
     _probe([[[3.0, 4.0], [1.0, 2.0]], [0.5]], 1.0),
     _probe([[0.0], [3.0]], 1.0),
+    _probe([[float("nan"), 1.0], [2.0]], 1.0),
 ]
