@@ -312,7 +312,8 @@ def choose(books: dict[str, dict[tuple, bool]], mistakes: list[Mistake], tree: a
         explains = {mid: sum(book.get(u, False) for u in residue) / len(residue)
                     for mid, book in books.items() if mid not in taken}
         extra = max(explains, key=explains.get, default=None)
-        if extra is not None and explains[extra] >= MIN_AGREEMENT and score[extra] >= WEAK_AGREEMENT * 0.8:
+        if extra is not None and explains[extra] >= MIN_AGREEMENT and (
+                score[extra] >= WEAK_AGREEMENT * 0.8 or _share_apart(books[extra], first) >= MIN_AGREEMENT):
             matched.append(by_id[extra])
             return matched
     if residue:
@@ -401,6 +402,13 @@ def _second(books: dict[str, dict[tuple, bool]], first: str, taken: set[str]) ->
         if cover > best_cover:
             best, best_cover = mid, cover
     return best
+
+
+def _share_apart(book: dict[tuple, bool], first: dict[tuple, bool]) -> float:
+    """A second mistake's agreement on the units the first one does not explain: two
+    mistakes on disjoint behaviours (a missing plot line, a crash on an empty history)
+    disagree with the candidate exactly where the other one shows."""
+    return _share({unit: hit for unit, hit in book.items() if not first.get(unit, False)})
 
 
 def refine(matched: list[Mistake], tree: ast.Module | None) -> list[Mistake]:
