@@ -16,8 +16,8 @@ class ZClip:
         self.alpha, self.z_thresh = alpha, z_thresh
         self.max_grad_norm, self.warmup_steps = max_grad_norm, warmup_steps
         self.buffer = []  # the warm-up norms; emptied once the statistics start
-        self.mean = None
-        self.var = None
+        self.mean = None  # None until the warm-up ends
+        self.var = 0.0
 
     def step(self, model):
         params = [p for p in model.parameters() if p.grad is not None]
