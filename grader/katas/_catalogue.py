@@ -21,6 +21,7 @@ SLUGS = (
     "gradient_monitor",
     "train_rnn_with_clipping",
     "zclip",
+    "clip_grad_norm_distributed",
 )
 
 

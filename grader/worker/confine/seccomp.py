@@ -56,6 +56,7 @@ REFUSED = {
     "lookup_dcookie": 212, "memfd_secret": 447, "move_pages": 279, "migrate_pages": 256,
 }
 NR_CLONE, NR_CLONE3 = 56, 435
+NR_SOCKET, AF_INET = REFUSED["socket"], 2
 NR_KILL, NR_TGKILL, NR_RT_SIGQUEUEINFO, NR_RT_TGSIGQUEUEINFO = 62, 234, 129, 297
 
 
@@ -104,8 +105,12 @@ class _Asm:
         return out
 
 
-def program(own_pid: int) -> list[tuple[int, int, int, int]]:
-    """The filter for a child whose pid is ``own_pid`` (signals may go only there)."""
+def program(own_pid: int, allow_inet: bool = False) -> list[tuple[int, int, int, int]]:
+    """The filter for a child whose pid is ``own_pid`` (signals may go only there).
+
+    ``allow_inet``: ``socket(AF_INET, ...)`` is allowed (ranks talking over
+    the loopback of the child's private network namespace); every other family stays refused.
+    """
     a = _Asm()
     eperm = RET_ERRNO(errno.EPERM)
     a.op(LD_W_ABS, OFF_ARCH)
@@ -113,6 +118,8 @@ def program(own_pid: int) -> list[tuple[int, int, int, int]]:
     a.op(RET_K, RET_KILL_PROCESS)
     a.op(LD_W_ABS, OFF_NR)
     a.op(JGE_K, X32_BIT, "deny", 0)
+    if allow_inet:
+        a.op(JEQ_K, NR_SOCKET, "socket", 0)
     for nr in sorted(REFUSED.values()):
         a.op(JEQ_K, nr, "deny", 0)
     a.op(JEQ_K, NR_CLONE3, "nosys", 0)  # glibc then falls back to clone, checked below
@@ -131,6 +138,9 @@ def program(own_pid: int) -> list[tuple[int, int, int, int]]:
     a.label("self")
     a.op(LD_W_ABS, OFF_ARG0)
     a.op(JEQ_K, own_pid, "allow", "deny")
+    a.label("socket")
+    a.op(LD_W_ABS, OFF_ARG0)
+    a.op(JEQ_K, AF_INET, "allow", "deny")
     a.label("allow")
     a.op(RET_K, RET_ALLOW)
     a.label("deny")
@@ -140,9 +150,9 @@ def program(own_pid: int) -> list[tuple[int, int, int, int]]:
     return a.assemble()
 
 
-def apply() -> int:
+def apply(allow_inet: bool = False) -> int:
     """Install the filter on this thread; returns its length in instructions."""
-    insns = program(os.getpid())
+    insns = program(os.getpid(), allow_inet)
     array = (_Insn * len(insns))(*[_Insn(c, jt, jf, k) for c, jt, jf, k in insns])
     prog = _Prog(len(insns), ctypes.cast(array, ctypes.POINTER(_Insn)))
     no_new_privs()
