@@ -50,17 +50,27 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     paths = [Path(p) for p in args.paths] or [_default_path()]
     if args.server:
-        results = _grade_on_server(args, paths)
+        from .tiers import TierPolicy, apply_all
+
+        policy = TierPolicy.resolve(args.config)  # the weights are the client's: rescore what the server sends
+        results = [apply_all(policy, r) for r in _grade_on_server(args, paths)]
     else:
         from .api import grade
         from .pool import Limits
 
+        from .tiers import TierPolicy
+
         limits = Limits(call_s=args.timeout) if args.timeout else None
         results = grade(paths, args.kata, seed=args.seed, examples=args.examples, limits=limits,
-                        require_sandbox=args.require_sandbox)
+                        require_sandbox=args.require_sandbox, policy=TierPolicy.resolve(args.config))
+    # With `--json -` stdout carries the JSON alone (for a pipe); the report goes to stderr.
+    to_stdout = args.json == "-"
     for result in results:
-        print(render(result))
-    if args.json:
+        print(render(result), file=sys.stderr if to_stdout else sys.stdout)
+    if to_stdout:
+        payload = [results_json(r) for r in results]
+        print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
+    elif args.json:
         target = Path(args.json)
         if len(results) == 1:
             target.write_text(json.dumps(results_json(results[0]), indent=2) + "\n")
@@ -93,7 +103,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .api import grade
     from .report import render
 
+    from .katas import get
+    from .report.terminal import check_listing
+
     path = Path(args.path) if args.path else _default_path()
+    print(check_listing(get(args.slug)))
     [result] = grade([path], [args.slug], seed=args.seed or 1, visible_only=True)
     print(render(result))
     print("(visible examples only; `gradkata grade` runs the full hidden suite)")
@@ -102,19 +116,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 @command("list")
 def cmd_list(args: argparse.Namespace) -> int:
-    from .katas import all_katas
-    from .runner import max_points
+    # From the generated index: no torch, no suites (a practice command answers at once).
+    from .katas.index import list_text
 
-    path = Path(args.path) if args.path else _default_path()
-    for kata in all_katas():
-        file = path / f"{kata.slug}.py"
-        if not file.is_file():
-            state = "missing"
-        elif file.read_text(errors="replace") == kata.render_stub():
-            state = "stub"
-        else:
-            state = "edited"
-        print(f"{kata.slug:28} {max_points(kata):5.1f} pts  {state:8} {kata.title}")
+    print(list_text(Path(args.path) if args.path else _default_path()))
     return 0
 
 
@@ -123,6 +128,13 @@ def cmd_grade_batch(args: argparse.Namespace) -> int:
     from .batch.cli import grade_batch_main
 
     return grade_batch_main(args)
+
+
+@command("merge")
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .batch.cli import merge_main
+
+    return merge_main(args)
 
 
 @command("export")
@@ -162,20 +174,26 @@ def cmd_katas(args: argparse.Namespace) -> int:
 
 @command("mistakes")
 def cmd_mistakes(args: argparse.Namespace) -> int:
-    from .mistakes import listing
+    from .katas.index import mistakes_text
 
-    print(listing(args.slug, verbose=args.verbose))
+    print(mistakes_text(args.slug, verbose=args.verbose))
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gradkata", description="Gradient-clipping katas and their autograder.")
+    from ._version import __version__
+
+    parser.add_argument("--version", action="version", version=f"gradkata {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("grade", help="grade submissions (folders, .py files or notebooks)")
     p.add_argument("paths", nargs="*", help="submissions; default: exercises/")
     p.add_argument("--kata", action="append", metavar="SLUG", help="grade only this kata (repeatable)")
-    p.add_argument("--json", metavar="FILE", help="write Gradescope's results.json here")
+    p.add_argument("--json", metavar="FILE", help="write Gradescope's results.json here (`-`: to stdout, the report then on stderr; "
+                        "several submissions: a folder, or with `-` a JSON list)")
+    p.add_argument("--config", metavar="TOML", help="course config: a [tiers] table of weights (default: "
+                   "$GRADKATA_CONFIG, else interview and parity count, performance is advice)")
     p.add_argument("--seed", type=int, help="hypothesis seed (default: a fresh one, shown in the report)")
     p.add_argument("--examples", type=int, default=30, help="hypothesis examples per property test")
     p.add_argument("--timeout", type=float, help="wall-clock seconds per call")
@@ -201,12 +219,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list the katas, their points and the state of your copy")
     p.add_argument("path", nargs="?", help="exercise folder; default: exercises/")
 
-    from .batch.cli import add_grade_batch_arguments
+    from .batch.cli import add_grade_batch_arguments, add_merge_arguments
     from .export.cli import add_export_arguments
     from .gradescope.cli import add_gradescope_arguments
     from .release.cli import add_release_arguments
 
     add_grade_batch_arguments(sub.add_parser("grade-batch", help="grade a folder of submissions into a gradebook"))
+    add_merge_arguments(sub.add_parser("merge", help="combine gradebooks (the shards of `grade-batch --shard`)"))
     add_export_arguments(sub.add_parser("export", help="CSV grades, feedback and results.json from the gradebook"))
     add_release_arguments(sub.add_parser("release", help="write the student hand-out (no solutions, no suites)"))
     add_gradescope_arguments(sub.add_parser("gradescope", help="build Gradescope's autograder zip"))

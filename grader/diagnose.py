@@ -459,6 +459,13 @@ HOST_SYNC = ("host-sync-per-tensor", "Advice: one host-device sync per tensor",
              "multiply by a clamped coefficient instead of branching on a Python number.")
 
 
+def _advises_host_sync(kata: Kata) -> bool:
+    """A kata whose loop must read numbers (a finite-difference check reads f's value
+    at every step) opts out of the host-sync advice: ``HOST_SYNC_ADVICE = False``."""
+    module = kata.mistakes_module()
+    return bool(getattr(module, "HOST_SYNC_ADVICE", True)) if module else True
+
+
 def delegation(kata: Kata, names: Iterable[str]) -> Diagnosis:
     listed = ", ".join(f"torch.nn.utils.{n}" for n in sorted(set(names)))
     return Diagnosis(
@@ -521,7 +528,7 @@ def diagnose_judge(judge: Judge, checks: list[CheckResult], source: bytes | None
     if alive:
         evidence += evidence_from_probes(kata, _asker(judge))
     found = [as_diagnosis(m, "outputs match") for m in behavioural(kata, evidence, tree)]
-    if tree is not None and host_sync_in_loop(tree):
+    if tree is not None and _advises_host_sync(kata) and host_sync_in_loop(tree):
         found.append(Diagnosis(kata.slug, f"{kata.slug}/{HOST_SYNC[0]}", HOST_SYNC[1], HOST_SYNC[2], "static"))
     return found
 

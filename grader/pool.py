@@ -39,7 +39,8 @@ THREAD_ENV = {
 BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); sys.path.extend(sys.argv[3:]); from worker import zygote; "
         "zygote.main([int(fd) for fd in sys.argv[2].split(',')])")
 # Layers a child can have; --require-sandbox wants them all.
-ALL_LAYERS = ("rlimits", "netns", "uid", "landlock", "seccomp")
+# "guard": PyTorch's clipping unreadable and disarmed, in the children of katas that forbid delegation.
+ALL_LAYERS = ("rlimits", "netns", "uid", "landlock", "seccomp", "guard")
 
 
 @dataclass(frozen=True)

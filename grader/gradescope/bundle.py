@@ -56,14 +56,18 @@ class BundleConfig:
     seed: int = 1
     katas: list[str] | None = None
     call_s: float | None = None
+    tiers: dict[str, float] | None = None  # the course's tier weights (gradkata.tiers); None: the default
 
     @classmethod
     def create(cls, *, hidden_visibility: str, examples: int, seed: int | None, katas: list[str] | None,
-               call_s: float | None) -> "BundleConfig":
+               call_s: float | None, config: str | None = None) -> "BundleConfig":
         from ..api import new_seed
+        from ..tiers import TierPolicy
 
         # One seed for the assignment: a regrade on Gradescope meets the same examples.
-        return cls(hidden_visibility, examples, seed if seed is not None else new_seed(), katas, call_s)
+        # The weights are read now and stored: the bundle needs no config file of its own.
+        return cls(hidden_visibility, examples, seed if seed is not None else new_seed(), katas, call_s,
+                   TierPolicy.resolve(config).to_dict())
 
     @classmethod
     def load(cls, path: Path) -> "BundleConfig":

@@ -62,8 +62,14 @@ def _apply(name: str, job: dict) -> str:
         covered = f"; {', '.join(_exposed)} replaced by a view of the interpreter alone" if _exposed else ""
         return f"uid/gid {identity.NOBODY}, no supplementary groups{covered}"
     if name == "landlock":
-        notes = landlock.apply(_read_only_paths(), [job["scratch"], os.devnull], ranks=_loopback(job))
-        return "read-only: interpreter and libraries; read-write: scratch; " + ", ".join(notes)
+        read_only, listed = _read_only_paths(), []
+        if job.get("forbid") and _guard["rules"]:
+            # The trees holding PyTorch's clipping source are allowed entry by entry, around it.
+            read_only = [p for p in read_only if p not in _guard["split"]]
+            listed = _guard["rules"]
+        notes = landlock.apply(read_only, [job["scratch"], os.devnull], listed, ranks=_loopback(job))
+        guarded = f"; {len(listed)} rules around {len(_guard['denied'])} clipping files" if listed else ""
+        return "read-only: interpreter and libraries; read-write: scratch; " + ", ".join(notes) + guarded
     if name == "seccomp":
         inet = _loopback(job)  # the ranks' gloo sockets, in the child's own namespace
         return f"{seccomp.apply(allow_inet=inet)} BPF instructions" + ("; AF_INET sockets allowed" if inet else "")
@@ -100,6 +106,9 @@ def confine(job: dict) -> list[str]:
         if _available.get(name):
             _apply(name, job)
             applied.append(name)
+    if job.get("forbid") and _available.get("guard"):
+        disarm()
+        applied.append("guard")
     limits.cap_output(int(job.get("limits", {}).get("fsize_mib", 1) * limits.MiB))
     return applied
 
@@ -107,6 +116,10 @@ def confine(job: dict) -> list[str]:
 def _unavailable(name: str) -> str | None:
     if name in os.environ.get("GRADKATA_SANDBOX_OFF", "").split(","):
         return "turned off by the grader's settings (Limits.disable)"
+    if name == "guard":
+        if not _available.get("landlock"):
+            return "needs Landlock (the clipping source would stay readable)"
+        return _prepare_guard()
     if name == "uid":
         return identity.uid_available()
     if name == "landlock":
@@ -135,6 +148,22 @@ def _holds(name: str) -> str | None:
                 return "a socket could still be created"
             except PermissionError:
                 pass
+        if name == "guard":
+            for path in _guard["denied"]:
+                try:
+                    open(path, "rb").close()
+                    return f"{path} is still readable"
+                except PermissionError:
+                    pass
+            import torch
+
+            p = torch.nn.Parameter(torch.ones(1))
+            p.grad = torch.ones(1)
+            try:
+                torch.nn.utils.clip_grad_norm_([p], 1.0)
+                return "torch.nn.utils.clip_grad_norm_ still works"
+            except DelegationError:
+                _hits.clear()
     except OSError as exc:
         return f"self-test failed: {exc}"
     return None
@@ -154,11 +183,26 @@ def _probe_child(write_fd: int, scratch: str) -> None:
             report[name] = {"active": False, "note": f"failed: {exc}"}
             continue
         report[name] = {"active": True, "note": note, "cost_ms": (time.perf_counter() - t0) * 1000}
+    if _available.get("guard"):
+        report["guard"] = _probe_guard()
     for name, entry in report.items():
         broken = entry["active"] and _holds(name)
         if broken:
             report[name] = {"active": False, "note": f"applied but does not hold: {broken}"}
     os.write(write_fd, json.dumps(report).encode())
+
+
+def _probe_guard() -> dict:
+    """Stack the guarded ruleset on the probe child's own Landlock layer, then disarm; time both."""
+    note = (f"Landlock hides {len(_guard['denied'])} files of torch.nn.utils.clip_grad "
+            f"({len(_guard['rules'])} rules); {len(_guard['functions'])} functions disarmed in memory")
+    t0 = time.perf_counter()
+    try:
+        landlock.apply([p for p in _read_only_paths() if p not in _guard["split"]], [os.devnull], _guard["rules"])
+        disarm()
+    except Exception as exc:  # noqa: BLE001 -- any failure means the guard is unavailable
+        return {"active": False, "note": f"failed: {exc}"}
+    return {"active": True, "cost_ms": (time.perf_counter() - t0) * 1000, "note": note}
 
 
 _netns: dict = {"active": False, "note": "prepare() was not called"}
@@ -197,11 +241,15 @@ def probe() -> dict[str, dict]:
         _available[name] = _available.get(name, True) and why is None
         if why:
             report[name] = {"active": False, "note": why}
+    why = _unavailable("guard")
+    _available["guard"] = why is None
+    if why:
+        report["guard"] = {"active": False, "note": why}
     _baseline = limits.mapped_bytes()
     report.update(_probe_in_child())
-    for name in LAYERS:
+    for name in (*LAYERS, "guard"):
         _available[name] = bool(report.get(name, {}).get("active"))
-    return {name: report[name] for name in LAYERS if name in report}
+    return {name: report[name] for name in (*LAYERS, "guard") if name in report}
 
 
 def _probe_in_child() -> dict[str, dict]:
@@ -230,55 +278,81 @@ def _probe_in_child() -> dict[str, dict]:
         return {name: {"active": False, "note": "the probe child died"} for name in LAYERS if _available.get(name)}
 
 
-# --- Tripwires -------------------------------------------------------------
+# --- Delegation guard ------------------------------------------------------
+#
+# For a kata that asks the student to write the clipping, PyTorch's clipping
+# must be out of the child's reach, not merely watched: the decision cannot
+# rest on anything the child can read or patch. So (1) Landlock does not let
+# the child read torch/nn/utils/clip_grad.py or its cached bytecode (a fresh
+# copy by file path, compile() of the source, importlib.reload all fail with
+# PermissionError), and (2) the functions the zygote already imported from that
+# file have their code replaced, in place, by a tripwire: every reference to
+# them (module attributes, the __wrapped__ of a decorator, closure cells, a
+# name imported elsewhere, gc.get_objects()) now reaches the tripwire, and the
+# original code objects are freed. Nothing in the child can run PyTorch's
+# clipping any more, so nothing the child does can earn points with it.
 
+_guard: dict = {"denied": [], "split": [], "rules": [], "functions": [], "codes": []}
 _hits: list[str] = []
+TRIPWIRE_GLOBAL = "__gradkata_tripwire__"
 
 
 class DelegationError(RuntimeError):
     pass
 
 
-def _tripwire(name: str):
-    def tripped(*args, **kwargs):
-        _hits.append(name)
-        raise DelegationError(
-            f"this kata asks you to implement the clipping yourself; calling torch.nn.utils.{name} "
-            "gives no credit here"
-        )
-
-    tripped.__name__ = name
-    return tripped
+def _trip(name: str):
+    _hits.append(name)
+    raise DelegationError(
+        f"this kata asks you to implement the clipping yourself; calling torch.nn.utils.{name} "
+        "gives no credit here")
 
 
-def install_tripwires(names: list[str]) -> None:
-    """Replace the built-ins wherever a submission could reach them."""
-    if not names:
-        return
-    import importlib
+def _tripwire_code(name: str, nfree: int):
+    """A code object that calls the tripwire, with ``nfree`` free variables (a function's
+    ``__code__`` can only be swapped for one with as many as its closure has cells)."""
+    free = [f"_cell{i}" for i in range(nfree)]
+    lines = ["def _outer():", *(f"    {v} = None" for v in free), "    def tripped(*args, **kwargs):"]
+    if free:
+        lines.append(f"        ({', '.join(free)},)")
+    lines += [f"        return {TRIPWIRE_GLOBAL}({name!r})", "    return tripped"]
+    namespace: dict = {}
+    exec(compile("\n".join(lines), "<gradkata tripwire>", "exec"), namespace)
+    code = namespace["_outer"]().__code__
+    return code.replace(co_name=name, co_qualname=name) if name.isidentifier() else code
 
-    import torch.nn.utils as utils
-    import torch.nn.utils.clip_grad as clip_grad
 
-    def rewire(module) -> None:
-        for name in names:
-            wire = _tripwire(name)
-            for attr in (name, "_" + name):
-                if hasattr(module, attr):
-                    setattr(module, attr, wire)
+def _prepare_guard() -> str | None:
+    """In the zygote, after torch is imported: which files to hide and which functions to disarm."""
+    import gc
+    import glob
+    import types
 
-    for module in (utils, clip_grad):
-        rewire(module)
-    # importlib.reload would bring the originals back: wire the fresh module too.
-    original_reload = importlib.reload
+    try:
+        import torch.nn.utils.clip_grad as clip_grad
+    except ImportError as exc:
+        return f"torch.nn.utils.clip_grad cannot be imported ({exc})"
+    source = os.path.realpath(clip_grad.__file__)
+    cached = glob.glob(os.path.join(os.path.dirname(source), "__pycache__", "clip_grad.*"))
+    denied = sorted({source, *(os.path.realpath(p) for p in cached)})
+    roots = [p for p in _read_only_paths() if not p.startswith("/proc/")]
+    split = [p for p in roots if any(d.startswith(os.path.realpath(p) + os.sep) for d in denied)]
+    names = {clip_grad.__file__, source}
+    functions = [f for f in gc.get_objects()
+                 if type(f) is types.FunctionType and f.__code__.co_filename in names]  # no isinstance: it
+    # would read __class__, which some lazy torch objects answer with a FutureWarning
+    _guard.update(denied=denied, split=split, rules=landlock.allow_except(split, set(denied)), functions=functions,
+                  codes=[_tripwire_code(getattr(f, "__name__", "clipping"), len(f.__code__.co_freevars))
+                         for f in functions], module=clip_grad)
+    return None
 
-    def reload(module):
-        fresh = original_reload(module)
-        if getattr(fresh, "__name__", "").startswith("torch.nn.utils"):
-            rewire(fresh)
-        return fresh
 
-    importlib.reload = reload
+def disarm() -> None:
+    """In the child: every function from PyTorch's clipping file now calls the tripwire."""
+    _guard["module"].__dict__[TRIPWIRE_GLOBAL] = _trip
+    for function, code in zip(_guard["functions"], _guard["codes"]):
+        function.__code__ = code
+    _guard["functions"] = _guard["codes"] = []  # no list of the (now dead) functions stays behind
 
 
 def tripwire_reset() -> None:

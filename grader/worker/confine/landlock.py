@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+from collections.abc import Sequence
 
 from ._libc import no_new_privs, syscall
 
@@ -80,13 +81,47 @@ def _ruleset(version: int, ranks: bool = False) -> int:
     return syscall(NR_CREATE, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
 
 
-def _allow(ruleset: int, path: str, rights: int, handled: int) -> None:
+def allow_except(roots: list[str], denied: set[str]) -> list[tuple[str, int]]:
+    """Rules that let a child read every tree in ``roots`` except the files in ``denied``.
+
+    Landlock only adds rights, so a tree holding a denied file is split: the
+    tree itself gets READ_DIR alone (listing, no file contents), and each entry
+    in it gets the full read rights, except the denied files and the entries
+    on the way to them, which are split the same way. ``denied`` are real
+    paths; rules go on inodes, so a symlink leading to a denied file is
+    followed and split too, and an inode already covered is not added twice.
+    Returns ``(path, rights)`` pairs, file rights already masked for files.
+    """
+    rules: list[tuple[str, int]] = []
+    seen: set[str] = set()
+
+    def visit(path: str) -> None:
+        real = os.path.realpath(path)
+        if real in seen or real in denied or not os.path.exists(real):
+            return
+        seen.add(real)
+        is_dir = os.path.isdir(real)
+        if not is_dir or not any(d.startswith(real + os.sep) for d in denied):
+            rules.append((real, READ if is_dir else READ & FILE_RIGHTS))
+            return
+        rules.append((real, READ_DIR))
+        with os.scandir(real) as entries:
+            names = sorted(entry.name for entry in entries)
+        for name in names:
+            visit(os.path.join(real, name))
+
+    for root in roots:
+        visit(root)
+    return rules
+
+
+def _allow(ruleset: int, path: str, rights: int, handled: int, masked: bool = False) -> None:
     try:
         fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
     except OSError:
         return  # absent here: nothing to allow
     try:
-        if not os.path.isdir(path):
+        if not masked and not os.path.isdir(path):
             rights &= FILE_RIGHTS
         rule = _PathBeneath(allowed=rights & handled, parent_fd=fd)
         syscall(NR_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(RULE_PATH_BENEATH), ctypes.byref(rule),
@@ -95,9 +130,11 @@ def _allow(ruleset: int, path: str, rights: int, handled: int) -> None:
         os.close(fd)
 
 
-def apply(read_only: list[str], read_write: list[str], ranks: bool = False) -> list[str]:
+def apply(read_only: list[str], read_write: list[str], listed: Sequence[tuple[str, int]] = (),
+          ranks: bool = False) -> list[str]:
     """Restrict this thread (and its future threads) to the given trees. Returns notes on what is covered.
 
+    ``listed``: more rules with their rights already worked out (see :func:`allow_except`).
     ``ranks``: TCP may bind ephemeral ports only (port 0) and connect anywhere, for
     ranks talking over the loopback of the child's own network namespace.
     """
@@ -111,6 +148,8 @@ def apply(read_only: list[str], read_write: list[str], ranks: bool = False) -> l
                     ctypes.c_uint32(0))
         for path in read_only:
             _allow(ruleset, path, READ, handled)
+        for path, rights in listed:
+            _allow(ruleset, path, rights, handled, masked=True)
         for path in read_write:
             _allow(ruleset, path, WRITE | (IOCTL_DEV if path.startswith("/dev/") else 0), handled)
         no_new_privs()
