@@ -140,7 +140,7 @@ def test_sandbox_layers_hold_on_every_rank(zygote):
 
     child = _child(zygote, PROBE)
     try:
-        assert child.layers == ["rlimits", "netns", "uid", "landlock", "seccomp"]
+        assert {"rlimits", "netns", "uid", "landlock", "seccomp"} <= set(child.layers), child.layers
         reply = child.call(HARNESS, scenario([[[1.0]], [[2.0]], [[3.0]], [[4.0]]]))
     finally:
         child.close()
