@@ -152,3 +152,78 @@ def test_sandbox_layers_hold_on_every_rank(zygote):
         assert out == errno.ENETUNREACH  # the private namespace has only its loopback
         assert bind == errno.EACCES  # Landlock: ephemeral ports only
         assert uid == 65534 and me == rank
+
+
+MEGATRON_STYLE = '''
+import math
+import torch
+import torch.distributed as dist
+
+
+def clip_grad_norm_distributed(parameters, max_norm, norm_type=2.0, group=None):
+    # Megatron's way: a replicated parameter counts on rank 0 only, before one
+    # reduction; float32 accumulation.
+    params = list(parameters)
+    grads = [p.grad for p in params if p.grad is not None]
+    counted = [p.grad for p in params
+               if p.grad is not None and (not getattr(p, "replicated", False) or dist.get_rank(group) == 0)]
+    if math.isinf(norm_type):
+        share = max((g.detach().abs().max().float() for g in counted), default=torch.tensor(0.0))
+        share = torch.as_tensor(share, dtype=torch.float32).reshape(())
+        dist.all_reduce(share, op=dist.ReduceOp.MAX, group=group)
+        total = share
+    else:
+        share = torch.zeros((), dtype=torch.float32)
+        for g in counted:
+            share += torch.linalg.vector_norm(g.detach().float(), norm_type) ** norm_type
+        dist.all_reduce(share, group=group)
+        total = share ** (1.0 / norm_type)
+    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    for g in grads:
+        g.mul_(coef.to(g.dtype))
+    return total
+'''
+
+ALL_GATHER = '''
+import math
+import torch
+import torch.distributed as dist
+
+
+def clip_grad_norm_distributed(parameters, max_norm, norm_type=2.0, group=None):
+    # Every rank gathers every rank's share and combines them itself.
+    params = list(parameters)
+    grads = [p.grad for p in params if p.grad is not None]
+    inf = math.isinf(norm_type)
+
+    def share(gs):
+        vals = [torch.linalg.vector_norm(g.detach().double(), norm_type) for g in gs]
+        if not vals:
+            return torch.zeros((), dtype=torch.float64)
+        v = torch.stack(vals)
+        return v.max() if inf else (v ** norm_type).sum()
+
+    mine = share([p.grad for p in params if p.grad is not None and not getattr(p, "replicated", False)])
+    gathered = [torch.zeros((), dtype=torch.float64) for _ in range(dist.get_world_size(group))]
+    dist.all_gather(gathered, mine, group=group)
+    rep = share([p.grad for p in params if p.grad is not None and getattr(p, "replicated", False)])
+    every = torch.stack(gathered)
+    total = torch.maximum(every.max(), rep) if inf else (every.sum() + rep) ** (1.0 / norm_type)
+    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    for g in grads:
+        g.mul_(coef.to(g.dtype))
+    return total
+'''
+
+
+def test_correct_variants_get_full_marks_and_no_diagnosis(tmp_path):
+    folders = []
+    for name, code in (("megatron", MEGATRON_STYLE), ("all_gather", ALL_GATHER)):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "clip_grad_norm_distributed.py").write_text(code)
+        folders.append(folder)
+    for submission in grade(folders, ["clip_grad_norm_distributed"], seed=1, examples=10):
+        [result] = submission.katas
+        failed = [c.message for c in result.checks if c.status is not Status.PASSED]
+        assert result.score == result.max_score and not result.diagnoses, (submission.submission, failed)

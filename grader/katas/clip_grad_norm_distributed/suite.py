@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -24,7 +25,7 @@ def scenario(shards, replicated=(), max_norm=1.0, norm_type=2.0, dtype="float32"
         cast, dtype = dtype, "float32"
     ranks = []
     for mine in shards:
-        params = [{"value": np.ones(np.shape(g) if g is not None else (2,), dtype=dtype),
+        params: list[dict[str, Any]] = [{"value": np.ones(np.shape(g) if g is not None else (2,), dtype=dtype),
                    "grad": None if g is None else np.asarray(g, dtype=dtype)} for g in mine]
         params += [{"value": np.ones(np.shape(g), dtype=dtype), "grad": np.asarray(g, dtype=dtype),
                     "replicated": True} for g in replicated]
