@@ -58,6 +58,7 @@ class Limits:
     nproc: int = 256
     output_kib: int = 8
     scratch_mib: float = 16.0  # the child's scratch folder is a tmpfs of this size
+    collective_s: float = 2.0  # a torch.distributed collective waiting longer has lost a rank (deadlock)
     # Layers to leave off (tests, benchmarks, a machine where one misbehaves); they then count as
     # missing, so --require-sandbox refuses. Default: GRADKATA_SANDBOX_OFF="seccomp,landlock".
     disable: tuple[str, ...] = field(default_factory=lambda: tuple(
@@ -65,7 +66,8 @@ class Limits:
 
     def for_child(self) -> dict:
         return {"cpu_s": self.cpu_s, "fsize_mib": self.fsize_mib, "nofile": self.nofile, "as_mib": self.as_mib,
-                "mem_mib": self.mem_mib, "nproc": self.nproc, "scratch_mib": self.scratch_mib}
+                "mem_mib": self.mem_mib, "nproc": self.nproc, "scratch_mib": self.scratch_mib,
+                "collective_s": self.collective_s}
 
 
 @dataclass
