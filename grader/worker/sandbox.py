@@ -90,12 +90,12 @@ def job_limits() -> dict:
 
 
 def _driver(job: dict):
-    import importlib
-
     name = job.get("harness") or ""
     if not name or not name.replace("_", "").isalnum():
         return None
-    return importlib.import_module(f"{__package__}.harness.{name}")  # loaded by the zygote already
+    from .harness import get
+
+    return get(name)  # loaded by the zygote already
 
 
 def _loopback(job: dict) -> bool:
