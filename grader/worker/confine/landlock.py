@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+from typing import Sequence
 
 from ._libc import no_new_privs, syscall
 
@@ -122,7 +123,7 @@ def _allow(ruleset: int, path: str, rights: int, handled: int, masked: bool = Fa
         os.close(fd)
 
 
-def apply(read_only: list[str], read_write: list[str], listed: list[tuple[str, int]] = ()) -> list[str]:
+def apply(read_only: list[str], read_write: list[str], listed: Sequence[tuple[str, int]] = ()) -> list[str]:
     """Restrict this thread (and its future threads) to the given trees. Returns notes on what is covered.
 
     ``listed``: more rules with their rights already worked out (see :func:`allow_except`).
