@@ -63,17 +63,20 @@ def _apply(name: str, job: dict) -> str:
         covered = f"; {', '.join(_exposed)} replaced by a view of the interpreter alone" if _exposed else ""
         return f"uid/gid {identity.NOBODY}, no supplementary groups{covered}"
     if name == "landlock":
-        read_only, listed = _read_only_paths(), []
-        if job.get("forbid") and _guard["rules"]:
-            # The trees holding PyTorch's clipping source are allowed entry by entry, around it.
-            read_only = [p for p in read_only if p not in _guard["split"]]
-            listed = _guard["rules"]
-        notes = landlock.apply(read_only, [job["scratch"], os.devnull], listed)
-        guarded = f"; {len(listed)} rules around {len(_guard['denied'])} clipping files" if listed else ""
-        return "read-only: interpreter and libraries; read-write: scratch; " + ", ".join(notes) + guarded
+        notes = landlock.apply(_read_only_paths(), [job["scratch"], os.devnull])
+        if job.get("forbid") and _guard["ruleset"] is not None:
+            # A second layer, built once in the zygote: every file but PyTorch's clipping source.
+            landlock.restrict(_guard["ruleset"])
+            notes.append(f"PyTorch's clipping source unreadable ({len(_guard['rules'])} rules)")
+        return "read-only: interpreter and libraries; read-write: scratch; " + ", ".join(notes)
     if name == "seccomp":
         return f"{seccomp.apply()} BPF instructions"
     raise ValueError(name)
+
+
+def inherited_fds() -> list[int]:
+    """Descriptors a child needs from the zygote until it is confined (the guard's ruleset)."""
+    return [] if _guard["ruleset"] is None else [_guard["ruleset"]]
 
 
 def confine(job: dict) -> list[str]:
@@ -88,6 +91,9 @@ def confine(job: dict) -> list[str]:
     if job.get("forbid") and _available.get("guard"):
         disarm()
         applied.append("guard")
+    if _guard["ruleset"] is not None:
+        os.close(_guard["ruleset"])
+        _guard["ruleset"] = None
     limits.cap_output(int(job.get("limits", {}).get("fsize_mib", 1) * limits.MiB))
     return applied
 
@@ -181,7 +187,7 @@ def _probe_guard() -> dict:
             f"({len(_guard['rules'])} rules); {len(_guard['functions'])} functions disarmed in memory")
     t0 = time.perf_counter()
     try:
-        landlock.apply([p for p in _read_only_paths() if p not in _guard["split"]], [os.devnull], _guard["rules"])
+        landlock.restrict(_guard["ruleset"])
         disarm()
     except Exception as exc:  # noqa: BLE001 -- any failure means the guard is unavailable
         return {"active": False, "note": f"failed: {exc}"}
@@ -357,7 +363,7 @@ def _probe_in_child() -> dict[str, dict]:
 # original code objects are freed. Nothing in the child can run PyTorch's
 # clipping any more, so nothing the child does can earn points with it.
 
-_guard: dict = {"denied": [], "split": [], "rules": [], "functions": [], "codes": []}
+_guard: dict = {"denied": [], "rules": [], "ruleset": None, "functions": [], "codes": []}
 _hits: list[str] = []
 TRIPWIRE_GLOBAL = "__gradkata_tripwire__"
 
@@ -400,13 +406,13 @@ def _prepare_guard() -> str | None:
     source = os.path.realpath(clip_grad.__file__)
     cached = glob.glob(os.path.join(os.path.dirname(source), "__pycache__", "clip_grad.*"))
     denied = sorted({source, *(os.path.realpath(p) for p in cached)})
-    roots = [p for p in _read_only_paths() if not p.startswith("/proc/")]
-    split = [p for p in roots if any(d.startswith(os.path.realpath(p) + os.sep) for d in denied)]
     names = {clip_grad.__file__, source}
     functions = [f for f in gc.get_objects()
                  if type(f) is types.FunctionType and f.__code__.co_filename in names]  # no isinstance: it
     # would read __class__, which some lazy torch objects answer with a FutureWarning
-    _guard.update(denied=denied, split=split, rules=landlock.allow_except(split, set(denied)), functions=functions,
+    # Every file on the machine but these: the child's own layer narrows it to what it may read.
+    rules = landlock.allow_except(["/"], set(denied))
+    _guard.update(denied=denied, rules=rules, ruleset=landlock.read_file_ruleset(rules), functions=functions,
                   codes=[_tripwire_code(getattr(f, "__name__", "clipping"), len(f.__code__.co_freevars))
                          for f in functions], module=clip_grad)
     return None
