@@ -95,8 +95,11 @@ def run(chan_fd: int, job: dict) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.setsid()
         _redirect_stdio(job["scratch"])
-        os.closerange(3, chan_fd)
-        os.closerange(chan_fd + 1, 65536)
+        low = 3
+        for fd in sorted({chan_fd, *sandbox.inherited_fds()}):
+            os.closerange(low, fd)
+            low = fd + 1
+        os.closerange(low, 65536)
         os.chdir(job["scratch"])
         chan = socket.socket(fileno=chan_fd)
         try:
