@@ -258,7 +258,7 @@ _LAUNCHER = ("import subprocess, sys; print(subprocess.Popen(sys.argv[1:], stdin
 def _start(path: Path, digest: str) -> Client:
     log = path.with_name(path.name + ".log")
     command = [sys.executable, "-m", "gradkata", "serve", "--socket", str(path), "--idle", str(idle_seconds())]
-    with open(log, "ab") as out:
+    with open(log, "wb") as out:  # the log of the latest server only
         launched = subprocess.run([sys.executable, "-I", "-S", "-c", _LAUNCHER, *command], stdin=subprocess.DEVNULL,
                                   stdout=subprocess.PIPE, stderr=out, cwd=path.parent, check=False)
     pid = int(launched.stdout or 0)
