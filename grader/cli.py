@@ -74,27 +74,36 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     paths = [Path(p) for p in args.paths] or [_default_path()]
     payload = _payload(paths, args.kata, args.seed, args.examples, False, args.require_sandbox)
+    from .tiers import TierPolicy, apply_all
+
+    # The weights are the caller's: a resident grader's results are rescored here.
+    policy = TierPolicy.resolve(args.config)
     if args.server is not None:  # a server named: that one, or an error
         from .serve import request
 
         if args.timeout:
             raise UsageError("--timeout is the server's setting: give it to `gradkata serve`")
-        results = _results(request(Path(args.server) if args.server else None, payload))
+        results = [apply_all(policy, r) for r in _results(request(Path(args.server) if args.server else None, payload))]
     else:
         # --timeout is a setting of the grading process: this run grades here.
         warm = None if args.timeout else _warm(args, payload)
         if warm is not None:
-            results = warm
+            results = [apply_all(policy, r) for r in warm]
         else:
             from .api import grade
             from .pool import Limits
 
             limits = Limits(call_s=args.timeout) if args.timeout else None
             results = grade(paths, args.kata, seed=args.seed, examples=args.examples, limits=limits,
-                            require_sandbox=args.require_sandbox)
+                            require_sandbox=args.require_sandbox, policy=policy)
+    # With `--json -` stdout carries the JSON alone (for a pipe); the report goes to stderr.
+    to_stdout = args.json == "-"
     for result in results:
-        print(render(result))
-    if args.json:
+        print(render(result), file=sys.stderr if to_stdout else sys.stdout)
+    if to_stdout:
+        payload = [results_json(r) for r in results]
+        print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
+    elif args.json:
         target = Path(args.json)
         if len(results) == 1:
             target.write_text(json.dumps(results_json(results[0]), indent=2) + "\n")
@@ -137,7 +146,11 @@ def _check(args: argparse.Namespace, slug: str, path: Path) -> SubmissionResult:
 def cmd_check(args: argparse.Namespace) -> int:
     from .report import render
 
+    from .katas import get
+    from .report.terminal import check_listing
+
     path = Path(args.path) if args.path else _default_path()
+    print(check_listing(get(args.slug)))
     print(render(_check(args, args.slug, path)))
     print("(visible examples only; `gradkata grade` runs the full hidden suite)")
     return 0
@@ -199,19 +212,10 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 @command("list")
 def cmd_list(args: argparse.Namespace) -> int:
-    from .katas import all_katas
-    from .runner import max_points
+    # From the generated index: no torch, no suites (a practice command answers at once).
+    from .katas.index import list_text
 
-    path = Path(args.path) if args.path else _default_path()
-    for kata in all_katas():
-        file = path / f"{kata.slug}.py"
-        if not file.is_file():
-            state = "missing"
-        elif file.read_text(errors="replace") == kata.render_stub():
-            state = "stub"
-        else:
-            state = "edited"
-        print(f"{kata.slug:28} {max_points(kata):5.1f} pts  {state:8} {kata.title}")
+    print(list_text(Path(args.path) if args.path else _default_path()))
     return 0
 
 
@@ -220,6 +224,26 @@ def cmd_grade_batch(args: argparse.Namespace) -> int:
     from .batch.cli import grade_batch_main
 
     return grade_batch_main(args)
+
+
+@command("merge")
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .batch.cli import merge_main
+
+    return merge_main(args)
+
+
+@command("report")
+def cmd_report(args: argparse.Namespace) -> int:
+    from .batch.gradebook import Gradebook
+    from .report.class_report import write_report
+
+    if not Path(args.gradebook).is_file():
+        raise UsageError(f"no gradebook at {args.gradebook}; run `gradkata grade-batch` first or pass --gradebook")
+    with Gradebook(args.gradebook) as book:
+        data = write_report(book, Path(args.output), title=args.title or "")
+    print(f"class report: {len(data.rows)} students -> {args.output} (one self-contained file)")
+    return 0
 
 
 @command("export")
@@ -259,9 +283,9 @@ def cmd_katas(args: argparse.Namespace) -> int:
 
 @command("mistakes")
 def cmd_mistakes(args: argparse.Namespace) -> int:
-    from .mistakes import listing
+    from .katas.index import mistakes_text
 
-    print(listing(args.slug, verbose=args.verbose))
+    print(mistakes_text(args.slug, verbose=args.verbose))
     return 0
 
 
@@ -272,12 +296,18 @@ def _no_server(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gradkata", description="Gradient-clipping katas and their autograder.")
+    from ._version import __version__
+
+    parser.add_argument("--version", action="version", version=f"gradkata {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("grade", help="grade submissions (folders, .py files or notebooks)")
     p.add_argument("paths", nargs="*", help="submissions; default: exercises/")
     p.add_argument("--kata", action="append", metavar="SLUG", help="grade only this kata (repeatable)")
-    p.add_argument("--json", metavar="FILE", help="write Gradescope's results.json here")
+    p.add_argument("--json", metavar="FILE", help="write Gradescope's results.json here (`-`: to stdout, the report then on stderr; "
+                        "several submissions: a folder, or with `-` a JSON list)")
+    p.add_argument("--config", metavar="TOML", help="course config: a [tiers] table of weights (default: "
+                   "$GRADKATA_CONFIG, else interview and parity count, performance is advice)")
     p.add_argument("--seed", type=int, help="hypothesis seed (default: a fresh one, shown in the report)")
     p.add_argument("--examples", type=int, default=30, help="hypothesis examples per property test")
     p.add_argument("--timeout", type=float, help="wall-clock seconds per call")
@@ -314,12 +344,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list the katas, their points and the state of your copy")
     p.add_argument("path", nargs="?", help="exercise folder; default: exercises/")
 
-    from .batch.cli import add_grade_batch_arguments
+    from .batch.cli import add_grade_batch_arguments, add_merge_arguments
     from .export.cli import add_export_arguments
     from .gradescope.cli import add_gradescope_arguments
     from .release.cli import add_release_arguments
 
     add_grade_batch_arguments(sub.add_parser("grade-batch", help="grade a folder of submissions into a gradebook"))
+    add_merge_arguments(sub.add_parser("merge", help="combine gradebooks (the shards of `grade-batch --shard`)"))
+    p = sub.add_parser("report", help="a self-contained HTML class report (plots) from the gradebook")
+    p.add_argument("--gradebook", default="gradebook.sqlite", help="SQLite gradebook (default: %(default)s)")
+    p.add_argument("-o", "--output", default="class_report.html", help="HTML file to write (default: %(default)s)")
+    p.add_argument("--title", help="the page's heading (default: names the gradebook)")
     add_export_arguments(sub.add_parser("export", help="CSV grades, feedback and results.json from the gradebook"))
     add_release_arguments(sub.add_parser("release", help="write the student hand-out (no solutions, no suites)"))
     add_gradescope_arguments(sub.add_parser("gradescope", help="build Gradescope's autograder zip"))
