@@ -312,7 +312,8 @@ def choose(books: dict[str, dict[tuple, bool]], mistakes: list[Mistake], tree: a
         explains = {mid: sum(book.get(u, False) for u in residue) / len(residue)
                     for mid, book in books.items() if mid not in taken}
         extra = max(explains, key=explains.get, default=None)
-        if extra is not None and explains[extra] >= MIN_AGREEMENT and score[extra] >= WEAK_AGREEMENT * 0.8:
+        if extra is not None and explains[extra] >= MIN_AGREEMENT and (
+                score[extra] >= WEAK_AGREEMENT * 0.8 or _share_apart(books[extra], first) >= MIN_AGREEMENT):
             matched.append(by_id[extra])
             return matched
     if residue:
@@ -401,6 +402,13 @@ def _second(books: dict[str, dict[tuple, bool]], first: str, taken: set[str]) ->
         if cover > best_cover:
             best, best_cover = mid, cover
     return best
+
+
+def _share_apart(book: dict[tuple, bool], first: dict[tuple, bool]) -> float:
+    """A second mistake's agreement on the units the first one does not explain: two
+    mistakes on disjoint behaviours (a missing plot line, a crash on an empty history)
+    disagree with the candidate exactly where the other one shows."""
+    return _share({unit: hit for unit, hit in book.items() if not first.get(unit, False)})
 
 
 def refine(matched: list[Mistake], tree: ast.Module | None) -> list[Mistake]:
@@ -548,6 +556,13 @@ HOST_SYNC = ("host-sync-per-tensor", "One host-device sync per tensor",
              "multiply by a clamped coefficient instead of branching on a Python number.")
 
 
+def _advises_host_sync(kata: Kata) -> bool:
+    """A kata whose loop must read numbers (a finite-difference check reads f's value
+    at every step) opts out of the host-sync advice: ``HOST_SYNC_ADVICE = False``."""
+    module = kata.mistakes_module()
+    return bool(getattr(module, "HOST_SYNC_ADVICE", True)) if module else True
+
+
 def delegation(kata: Kata, names: Iterable[str]) -> Diagnosis:
     listed = ", ".join(f"torch.nn.utils.{n}" for n in sorted(set(names)))
     return Diagnosis(
@@ -625,7 +640,7 @@ def diagnose_judge(judge: Judge, checks: list[CheckResult], source: bytes | None
     if alive:
         evidence += evidence_from_probes(kata, _asker(judge))
     found = [as_diagnosis(m, "outputs match") for m in behavioural(kata, evidence, tree)]
-    if tree is not None and host_sync_in_loop(tree):
+    if tree is not None and _advises_host_sync(kata) and host_sync_in_loop(tree):
         found.append(Diagnosis(kata.slug, f"{kata.slug}/{HOST_SYNC[0]}", HOST_SYNC[1], HOST_SYNC[2], "static",
                                advice=True))
     return found + notes

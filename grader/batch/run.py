@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .._errors import WorkerDied
+from .._errors import UsageError, WorkerDied
 from ..results import SubmissionResult
 from . import workers
 from .digest import grader_version
 from .entries import Entry, content_hash, discover
 from .gradebook import Gradebook
+from .shard import shard_of
 from ..tiers import CONFIG_ENV, TierPolicy, apply_all
 
 # Fewer hypothesis examples than a single `gradkata grade` (30): every property
@@ -32,6 +33,7 @@ class BatchSettings:
     call_s: float | None = None
     force: bool = False
     replay: bool = True
+    shard: tuple[int, int] | None = None  # (I, N): grade only the students of shard I of N
     config: str | None = None  # course TOML with a [tiers] table (else $GRADKATA_CONFIG, else the stored one)
 
 
@@ -62,13 +64,17 @@ def resolve(book: Gradebook, s: BatchSettings) -> tuple[int, int, list[str], flo
     from ..katas import get
 
     stored = book.settings()
+    if s.shard and s.seed is None and stored.get("seed") is None:
+        # Each shard would draw its own fresh seed, and their gradebooks could not be merged.
+        raise UsageError("--shard needs --seed: every shard must grade with the same seed")
     seed = s.seed if s.seed is not None else stored.get("seed") or new_seed()
     examples = s.examples if s.examples is not None else stored.get("examples") or BATCH_EXAMPLES
     katas = s.katas or stored.get("katas") or default_katas()
     for slug in katas:
         get(slug)  # unknown slug: a usage error now, not in every worker
     call_s = s.call_s if s.call_s is not None else stored.get("call_s")
-    book.save_settings({"seed": seed, "examples": examples, "katas": katas, "call_s": call_s})
+    book.save_settings({"seed": seed, "examples": examples, "katas": katas, "call_s": call_s,
+                        **({"shard": f"{s.shard[0]}/{s.shard[1]}"} if s.shard else {})})
     return seed, examples, katas, call_s
 
 
@@ -123,7 +129,7 @@ def _graded(todo: list[tuple[Entry, str]], n: int, katas: list[str], call_s: flo
 
     zygote = Zygote(Limits(call_s=call_s) if call_s else Limits(), drivers=[get(s).harness for s in katas])
     zygote.launch(shares=n)
-    procs = [ctx.Process(target=workers.serve, daemon=True, args=(
+    procs = [ctx.Process(target=workers.grading_worker, daemon=True, args=(
         tasks, results, katas, share, replay, seed, examples, grader_version(katas))) for share in zygote.shares]
     try:
         for proc in procs:
@@ -163,6 +169,9 @@ def grade_batch(folder: Path, book: Gradebook, settings: BatchSettings,
     started = time.perf_counter()
     seed, examples, katas, call_s = resolve(book, settings)
     entries = discover(folder)
+    if settings.shard:
+        index, count = settings.shard
+        entries = [e for e in entries if shard_of(e.student, count) == index]
     todo, skipped = pending(book, entries, seed=seed, examples=examples, katas=katas, force=settings.force)
     policy = resolve_policy(book, settings)
     _rescore(book, policy, skipped)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from . import index
 from ._catalogue import all_katas
 from ._kata import PROJECT_ROOT
 
@@ -21,6 +22,8 @@ def generate() -> dict[Path, str]:
     for kata in all_katas():
         views[kata.exercise_path] = kata.render_stub()
         views[kata.solution_path] = kata.render_solution()
+    # What `list` and `mistakes` read, so that they need not import torch.
+    views[index.INDEX_PATH] = index.render(index.build())
     return views
 
 
@@ -29,7 +32,7 @@ def drifted(views: dict[Path, str]) -> list[Path]:
 
 
 def add_katas_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=["sync"], help="sync: write exercises/ and solutions/ from the kata folders")
+    p.add_argument("action", choices=["sync"], help="sync: write exercises/, solutions/ and grader/katas/index.json from the kata folders")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if a view differs from its kata")
 
 

@@ -27,7 +27,7 @@ def _kata_tests(k: KataResult, visibility: str) -> list[dict[str, Any]]:
         # a tier weighted 0 (advice) is shown at 0/0.
         tier = k.tiers.get(c.tier)
         weight = tier.weight if tier is not None else 1.0
-        output = c.message if not passed else ""
+        output = c.message  # a passing check's message is its advice (performance tier), if any
         if not passed and weight == 0:
             output = f"Advice ({c.tier} tier, no points): {output}"
         if not passed and k.reason:

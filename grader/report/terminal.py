@@ -49,6 +49,10 @@ def _kata_lines(k: KataResult) -> list[str]:
         lines.append(f"          - {check_label(c, k)} {c.name}: {c.message}")
     if len(failures) > MAX_FAILURES_SHOWN:
         lines.append(f"          … and {len(failures) - MAX_FAILURES_SHOWN} more failing checks")
+    for c in k.checks:
+        if c.status is Status.PASSED and c.message:  # advice on a passing check (performance tier)
+            lines.append(f"          note ({c.name}):")
+            lines.extend(f"            {line}" for line in c.message.splitlines())
     if k.output.strip() and k.status is not Status.PASSED:
         text = k.output[:MAX_OUTPUT_CHARS]
         lines.append("          your code printed:")

@@ -103,7 +103,6 @@ def run(chan_fd: int, job: dict) -> None:
         except Exception as exc:  # fail closed: no submission code runs unconfined
             wire.send(chan, {"ok": False, "stage": "sandbox", "error": f"{type(exc).__name__}: {exc}"[:MAX_TEXT]})
             return
-        sandbox.install_tripwires(job.get("forbid", []))
         wire.send(chan, {"ok": True, "stage": "confined", "layers": layers})
         _serve(chan, job)
     except BaseException:

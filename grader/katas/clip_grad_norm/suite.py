@@ -18,6 +18,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gradkata.perf import PROFILE, measure
 from gradkata.suitekit import (Mismatch, expect_arrays, expect_number, fmt_num, fmt_params, global_norm, param_sets,
                              points, visible)
 
@@ -190,3 +191,11 @@ def test_max_norm_zero_zeroes_every_grad(judge):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")
 def test_cuda_tensors(judge):
     check(judge, scenario([[3.0, 4.0], [12.0]], 6.5, device="cuda"))
+
+
+@pytest.mark.tier("performance")
+@points(0)
+def test_performance_is_measured(judge):
+    """Host syncs, aten ops (at k and 2k parameters) and extra bytes, next to the reference's and
+    PyTorch's: advice in the check's message, no points."""
+    measure(judge, {"profile": dict(PROFILE), "max_norm": 1.0})

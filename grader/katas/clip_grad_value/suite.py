@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gradkata.judge import CandidateRaised
+from gradkata.perf import PROFILE, measure
 from gradkata.suitekit import Mismatch, expect_arrays, fmt_num, fmt_params, param_sets, points, visible
 
 KATA = "clip_grad_value"
@@ -208,3 +209,11 @@ def test_zero_dim_and_three_dim_grads(judge):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")
 def test_cuda_tensors(judge):
     check(judge, scenario([[10.0, 0.1], [-3.0, 0.5]], 1.0, device="cuda"))
+
+
+@pytest.mark.tier("performance")
+@points(0)
+def test_performance_is_measured(judge):
+    """Host syncs, aten ops (at k and 2k parameters) and extra bytes, next to the reference's and
+    PyTorch's: advice in the check's message, no points."""
+    measure(judge, {"profile": dict(PROFILE), "clip_value": 0.5})
