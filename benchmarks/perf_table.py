@@ -7,15 +7,23 @@ relative to the gradients' bytes. The implementations are trusted code run in
 this process: the seed's interview reference, its "memory-efficient" version,
 a flatten-and-cat version, a foreach version, and torch.nn.utils.clip_grad_norm_.
 
-    python benchmarks/perf_table.py [--runs 3]
+    python benchmarks/perf_table.py [--runs 3] [--sandbox]
 
 Exits 1 if a run's figures differ from the first run's (the counts must be deterministic).
+``--sandbox`` also grades the four non-torch versions as submissions, through the
+sandboxed worker, and checks that the "your code" line of the performance note
+(counted in the child) shows the same figures (torch itself would be refused there
+for delegating).
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
+import re
 import sys
+import tempfile
+from pathlib import Path
 
 import torch
 
@@ -85,9 +93,33 @@ def table() -> list[str]:
     return rows
 
 
+def through_the_sandbox() -> dict[str, str]:
+    """The figures the sandboxed child counted for each non-torch version, graded as a submission."""
+    from gradkata.api import grade
+
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for name, fn in VARIANTS.items():
+            if name == "torch":
+                continue
+            folder = Path(tmp) / name
+            folder.mkdir()
+            body = inspect.getsource(fn).replace(f"def {name}(", "def clip_grad_norm(", 1)
+            (folder / "clip_grad_norm.py").write_text("import torch\n\n\n" + body)
+            paths.append(folder)
+        out = {}
+        for result in grade(paths, ["clip_grad_norm"], seed=1, examples=5):
+            [kata] = result.katas
+            notes = [c.message for c in kata.checks if c.name == "test_performance_is_measured"]
+            found = re.search(r"your code: (\S+) host syncs, (\S+) ops, (\S+) extra bytes", " ".join(notes))
+            out[Path(result.submission).name] = " ".join(found.groups()) if found else f"no note ({kata.reason})"
+        return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sandbox", action="store_true", help="also count in the sandboxed worker and compare")
     args = parser.parse_args(argv)
     first = None
     for run in range(args.runs):
@@ -100,6 +132,15 @@ def main(argv: list[str] | None = None) -> int:
             print("the figures differ from run 1", file=sys.stderr)
             return 1
     print(f"identical across {args.runs} runs (k = {PROFILE['k']} parameters of {PROFILE['numel']} float32 each)")
+    if args.sandbox:
+        here = {row.split()[0]: " ".join(row.split()[1:]) for row in first or []}
+        differ = 0
+        for name, figures in through_the_sandbox().items():
+            same = figures == here[name]
+            differ += not same
+            print(f"sandboxed child, {name:22} {figures:22} {'same' if same else 'DIFFERENT from ' + here[name]}")
+        if differ:
+            return 1
     return 0
 
 

@@ -73,7 +73,7 @@ def grade_many(zygote: Zygote, work: Iterable[tuple[T, Path]], katas: list[Kata]
     """
     points_of(katas)
 
-    def prepared() -> Iterator[tuple[_Pending, dict[str, bytes | None]]]:
+    def prepared() -> Iterator[tuple[tuple[T, _Pending], dict[str, bytes | None]]]:
         for tag, path in work:
             started = time.perf_counter()
             try:

@@ -73,13 +73,13 @@ def cached_observe(kata: Kata, role: str, funcs: Callable[[], dict[str, Callable
     The cached arrays are read-only and shared; each caller gets its own
     dictionaries and lists (a suite may edit those, never the numbers).
     """
-    key = (kata.slug, role, key if key is not None else scenario_key(kata.harness, scenario))
-    if key not in _CACHE:
+    entry = (kata.slug, role, key if key is not None else scenario_key(kata.harness, scenario))
+    if entry not in _CACHE:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.clear()
         # On a private copy: the memoised key must keep describing the scenario.
-        _CACHE[key] = _freeze(observe(kata, funcs(), wire.decode(wire.encode(scenario))))
-    return _fresh(_CACHE[key])
+        _CACHE[entry] = _freeze(observe(kata, funcs(), wire.decode(wire.encode(scenario))))
+    return _fresh(_CACHE[entry])
 
 
 def _freeze(obs: Any) -> Any:

@@ -37,8 +37,13 @@ def summary(obs: Any) -> dict[str, str] | None:
         return None
     k = _int(obs.get("k"))
     a, b = obs["at_k"], obs["at_2k"]
-    values = {key: (_int(a.get(key)), _int(b.get(key))) for key in ("syncs", "ops", "bytes", "grad_bytes")}
-    if not k or any(None in pair for pair in values.values()) or not values["grad_bytes"][1]:
+    values: dict[str, tuple[int, int]] = {}
+    for key in ("syncs", "ops", "bytes", "grad_bytes"):
+        first, second = _int(a.get(key)), _int(b.get(key))
+        if first is None or second is None:
+            return None
+        values[key] = (first, second)
+    if not k or not values["grad_bytes"][1]:
         return None
     return {"syncs": formula(*values["syncs"], k), "ops": formula(*values["ops"], k),
             "bytes": f"{values['bytes'][1] / values['grad_bytes'][1]:.1f}x"}

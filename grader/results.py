@@ -53,6 +53,12 @@ class Diagnosis:
     title: str
     message: str
     evidence: str = ""
+    advice: bool = False  # advice costs no points (a host sync, a built-in named but never called)
+
+    @property
+    def label(self) -> str:
+        """How reports introduce it: a mistake, or an advice that takes nothing off."""
+        return "Advice" if self.advice else "Mistake"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

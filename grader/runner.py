@@ -257,18 +257,28 @@ def run_suites(judges: dict[str, Judge], katas: Iterable[Kata], *, seed: int, ex
     return job.checks
 
 
+TOP_LEVEL = 'your file runs code when imported: move it under `if __name__ == "__main__":`'
+
+
+class _ImportFailed(KataResult):
+    """An early result that every kata importing the same file shares: the file is imported
+    once per submission, with one budget (see :func:`_open_children`)."""
+
+
 def _open_child(zygote: Zygote, kata: Kata, source: bytes) -> tuple[Child | None, KataResult | None]:
     child = zygote.spawn(source, module=kata.slug, functions=list(kata.functions), forbid=list(kata.forbid),
                          harness=kata.harness)
     try:
         ready = child.handshake()
     except WorkerFault as fault:
-        return None, KataResult(kata.slug, 0.0, 0.0, Status.ERROR, f"{fault.kind} while importing: {fault.message}",
-                                output=child.output())
+        advice = f"{TOP_LEVEL} (" if fault.kind in ("timeout", "kata-timeout", "crash") else ""
+        return None, _ImportFailed(kata.slug, 0.0, 0.0, Status.ERROR,
+                                   f"{advice}{fault.kind} while importing: {fault.message}{')' if advice else ''}",
+                                   output=child.output())
     if ready.get("stage") == "import":
         err = CandidateRaised(ready.get("error") or {})
         child.close()
-        return None, KataResult(kata.slug, 0.0, 0.0, Status.ERROR, f"importing your file {err}")
+        return None, _ImportFailed(kata.slug, 0.0, 0.0, Status.ERROR, f"importing your file {err}")
     found = ready.get("found", {})
     missing = [n for n in kata.functions if found.get(n) == "missing"]
     if missing:
@@ -322,6 +332,10 @@ def _open_children(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes |
     """A judge per kata whose code imported; an early result for every other kata."""
     judges: dict[str, Judge] = {}
     early: dict[str, KataResult] = {}
+    # A file whose import failed (it timed out, crashed or raised) is not imported again for the
+    # next kata it holds: one file with a training loop at top level cost the import timeout once
+    # per kata (131 s for 13 katas). Every kata of that file gets the same verdict at once.
+    failed: dict[bytes, KataResult] = {}
     try:
         for kata in katas:
             source = sources.get(kata.slug)
@@ -329,10 +343,17 @@ def _open_children(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes |
                 early[kata.slug] = KataResult(kata.slug, 0.0, max_points(kata), Status.NOT_ATTEMPTED,
                                               "no file for this kata")
                 continue
+            if source in failed:
+                first = failed[source]
+                early[kata.slug] = KataResult(kata.slug, 0.0, max_points(kata), first.status, first.reason,
+                                              output=first.output)
+                continue
             child, result = _open_child(zygote, kata, source)
             if result is not None:
-                result.max_score = max_points(kata)
-                early[kata.slug] = result
+                if isinstance(result, _ImportFailed):
+                    failed[source] = result
+                early[kata.slug] = KataResult(kata.slug, 0.0, max_points(kata), result.status, result.reason,
+                                              output=result.output)
             else:
                 judges[kata.slug] = Judge(kata, child)
     except BaseException:

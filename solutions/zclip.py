@@ -16,25 +16,19 @@ class ZClip:
         self.alpha, self.z_thresh = alpha, z_thresh
         self.max_grad_norm, self.warmup_steps = max_grad_norm, warmup_steps
         self.buffer = []  # the warm-up norms; emptied once the statistics start
-        self.mean = None
-        self.var = None
-
-    def _threshold(self, total_norm):
-        # The ceiling holds on every step; the z-score rule only after warm-up.
-        ceiling = math.inf if self.max_grad_norm is None else float(self.max_grad_norm)
-        if self.mean is None:
-            return ceiling
-        std = math.sqrt(self.var)
-        z = (total_norm - self.mean) / (std + EPS)
-        if z > self.z_thresh:
-            return min(self.mean + self.z_thresh * std, ceiling)
-        return ceiling
+        self.mean = None  # None until the warm-up ends
+        self.var = 0.0
 
     def step(self, model):
         params = [p for p in model.parameters() if p.grad is not None]
         total_norm = math.sqrt(sum(float(torch.linalg.vector_norm(p.grad.detach(), dtype=torch.float64)) ** 2
                                    for p in params))
-        threshold = self._threshold(total_norm)
+        # The ceiling holds on every step; the z-score rule only after warm-up.
+        threshold = math.inf if self.max_grad_norm is None else float(self.max_grad_norm)
+        if self.mean is not None:
+            std = math.sqrt(self.var)
+            if (total_norm - self.mean) / (std + EPS) > self.z_thresh:
+                threshold = min(self.mean + self.z_thresh * std, threshold)
         if math.isfinite(threshold):
             torch.nn.utils.clip_grad_norm_(params, threshold)
         used = min(total_norm, threshold)

@@ -129,7 +129,7 @@ def _graded(todo: list[tuple[Entry, str]], n: int, katas: list[str], call_s: flo
 
     zygote = Zygote(Limits(call_s=call_s) if call_s else Limits(), drivers=[get(s).harness for s in katas])
     zygote.launch(shares=n)
-    procs = [ctx.Process(target=workers.serve, daemon=True, args=(
+    procs = [ctx.Process(target=workers.grading_worker, daemon=True, args=(
         tasks, results, katas, share, replay, seed, examples, grader_version(katas))) for share in zygote.shares]
     try:
         for proc in procs:

@@ -92,14 +92,15 @@ def write_canvas(book: Gradebook, roster_path: Path, target: Path, total: str | 
         out.writerow([f"    {POINTS_ROW}", "", "", "", "", *([_cell(sum(possible.values()))] if total else
                                                                [_cell(possible[s]) for s in slugs])])
         for i, person in enumerate(roster):
-            row = placed.get(i)
-            if row is None:
+            graded = placed.get(i)
+            if graded is None:
                 outcome.no_submission.append(person["Student"])
                 cells = [""] * len(columns)
             else:
                 outcome.written += 1
-                by_slug = {k.slug: k.score for k in row.result.katas}
-                cells = [_cell(row.score)] if total else [_cell(by_slug[s]) if s in by_slug else "" for s in slugs]
+                by_slug = {k.slug: k.score for k in graded.result.katas}
+                cells = ([_cell(graded.score)] if total else
+                         [_cell(by_slug[s]) if s in by_slug else "" for s in slugs])
             out.writerow([person.get(c, "") for c in IDENTITY] + cells)
     return outcome
 

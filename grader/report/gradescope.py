@@ -15,7 +15,7 @@ def _truncate(text: str, limit: int = MAX_TEST_OUTPUT) -> str:
 
 
 def _kata_tests(k: KataResult, visibility: str) -> list[dict[str, Any]]:
-    lead = "".join(f"Mistake: {d.title} ({d.mistake})\n{d.message}\n\n" for d in k.diagnoses)
+    lead = "".join(f"{d.label}: {d.title} ({d.mistake})\n{d.message}\n\n" for d in k.diagnoses)
     if not k.checks or k.status in (Status.NOT_ATTEMPTED,):
         return [{"name": f"{k.slug}", "score": 0.0, "max_score": k.max_score, "status": "failed",
                  "output": _truncate(lead + (k.reason or k.status.value)),

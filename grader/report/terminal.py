@@ -40,7 +40,7 @@ def _kata_lines(k: KataResult) -> list[str]:
     if k.reason:
         lines.append(f"          {k.reason}")
     for d in k.diagnoses:
-        lines.append(f"          Mistake: {d.title} ({d.mistake})")
+        lines.append(f"          {d.label}: {d.title} ({d.mistake})")
         lines.extend(f"            {line}" for line in d.message.splitlines())
     if k.status is Status.NOT_IMPLEMENTED:
         return lines

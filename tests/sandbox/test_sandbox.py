@@ -30,6 +30,8 @@ def f(what):
             open(%r).read()
         elif what == "uid":
             return os.getuid()
+        elif what == "pid":
+            return os.getpid()
         elif what == "thread":
             import threading
             t = threading.Thread(target=lambda: None)
@@ -60,7 +62,8 @@ def _ask(zygote: Zygote, what: str):
 
 def test_every_layer_is_active_here(zygote: Zygote) -> None:
     # The machines gradkata runs on (root in a VM, Linux >= 6.12) offer all five.
-    assert zygote.layers() == ["rlimits", "netns", "uid", "landlock", "seccomp", "guard"], zygote.missing()
+    assert zygote.layers() == ["rlimits", "netns", "pidns", "scratch", "uid", "landlock", "seccomp", "guard"], \
+        zygote.missing()
 
 
 def test_missing_layer_is_reported_and_refused() -> None:
@@ -152,6 +155,7 @@ def test_worker_fault_names_its_kind() -> None:
 @pytest.mark.parametrize("what, expected", [
     ("fork", {"PermissionError"}), ("socket", {"PermissionError"}), ("exec", {"PermissionError"}),
     ("read-project", {"PermissionError", "FileNotFoundError"}), ("uid", {65534}), ("thread", {"allowed"}),
+    ("pid", {1}),  # its own pid namespace: no other process has a pid it could name
 ])
 def test_child_is_confined(zygote: Zygote, what: str, expected: set) -> None:
     reply = _ask(zygote, what)

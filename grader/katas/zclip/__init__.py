@@ -15,7 +15,8 @@ def _oracle() -> dict:
         def __init__(self, alpha=0.97, z_thresh=2.5, max_grad_norm=1.0, warmup_steps=25):
             self.alpha, self.z, self.cap, self.warmup = alpha, z_thresh, max_grad_norm, warmup_steps
             self.norms: list = []
-            self.mean = self.var = None
+            self.mean = None  # None until the warm-up ends
+            self.var = torch.zeros((), dtype=torch.float64)
 
         def step(self, model):
             params = [p for p in model.parameters() if p.grad is not None]

@@ -26,7 +26,7 @@ class _Base:
         self.max_grad_norm, self.warmup_steps = max_grad_norm, warmup_steps
         self.buffer: list[float] = []
         self.mean: float | None = None
-        self.var: float | None = None
+        self.var = 0.0
 
     def ceiling(self) -> float:
         return math.inf if self.max_grad_norm is None else float(self.max_grad_norm)
