@@ -75,7 +75,7 @@ def clip_grad_norm_distributed(parameters, max_norm, norm_type=2.0, group=None):
 KATA = Kata(
     slug="clip_grad_norm_distributed",
     title="Clip gradients by the global norm across ranks",
-    topic="clipping",
+    topic="distributed",  # notebook chapter 07 (clipping in LLM training) collects this topic
     summary="Implement clip_grad_norm_distributed(parameters, max_norm, norm_type=2.0, group=None): each rank "
     "holds its shard of the model (replicated parameters marked p.replicated = True); combine the ranks' "
     "shares with torch.distributed collectives into the global norm of the whole model and clip every "

@@ -34,24 +34,41 @@ LOOPBACK = True
 COLLECTIVE_S = 2.0  # a collective that waits longer has lost a rank: deadlock
 GRACE_S = 5.0  # beyond the collective timeout, for a rank's own work
 
+DEVICES = 8  # spare gloo devices per child: a device that saw a deadlock is never used again
+
 _calls = itertools.count()
 _setup = threading.Lock()
 _store = None
-_device = None
+_devices: list = []
 
 
-def setup_network() -> None:
-    """The one gloo device (a listening socket on 127.0.0.1) every rank and group shares.
-
-    Called by the sandbox in the child, in its private namespace, before Landlock
-    and seccomp: making a device reads /sys/bus/pci and asks netlink for the
-    interfaces, which the confined child may not. Elsewhere it is made on first use.
-    """
-    global _device
+def _new_device():
     import torch.distributed as dist
 
     # A numeric address: resolving the host name would read /etc/hosts.
-    _device = dist.ProcessGroupGloo.create_device(hostname="127.0.0.1")
+    return dist.ProcessGroupGloo.create_device(hostname="127.0.0.1")
+
+
+def setup_network() -> None:
+    """The gloo devices (each a listening socket on 127.0.0.1) the ranks' groups use.
+
+    Called by the sandbox in the child, in its private namespace, before Landlock
+    and seccomp: making a device reads /sys/bus/pci and asks netlink for the
+    interfaces, which the confined child may not. Elsewhere they are made on first use.
+    One device serves every group until a call deadlocks: the timed-out groups'
+    connections linger on it and can meet the next group's, so the next call moves
+    on to a fresh device.
+    """
+    _devices[:] = [_new_device() for _ in range(DEVICES)]
+
+
+def _retire_device() -> None:
+    """After a deadlock: drop the current device (and collect the stuck groups' threads)."""
+    import gc
+
+    if _devices:
+        _devices.pop(0)
+    gc.collect()
 
 
 def collective_s() -> float:
@@ -76,8 +93,12 @@ def _thread_local_world():
             if not isinstance(c10d._world, ThreadLocalWorld):
                 c10d._world = ThreadLocalWorld()
             _store = dist.HashStore()
-        if _device is None:
-            setup_network()
+        if not _devices:
+            try:
+                _devices.append(_new_device())
+            except RuntimeError as exc:  # confined: no fresh device can be made here
+                raise RuntimeError(f"{DEVICES} calls already deadlocked in this child, no more can be run; every "
+                                   "rank must join every collective") from exc
     return _store
 
 
@@ -92,7 +113,7 @@ def _open_group(store, prefix: str, rank: int, world: int, timeout_s: float):
     scoped = dist.PrefixStore(prefix, store)
     pg = dist.ProcessGroup(scoped, rank, world)
     options = dist.ProcessGroupGloo._Options()
-    options._devices = [_device]
+    options._devices = [_devices[0]]
     options._timeout = datetime.timedelta(seconds=timeout_s)
     backend = dist.ProcessGroupGloo(dist.PrefixStore("cpu/", scoped), rank, world, options)
     pg._set_default_backend(dist.ProcessGroup.BackendType.GLOO)
@@ -195,6 +216,8 @@ def _observation(results: list, built: list) -> dict:
         raise others[0][1]  # the submission's own error comes first, with its traceback
     if waiting:
         returned = [r for r, x in enumerate(results) if not isinstance(x, BaseException)]
+        results.clear()  # the errors' tracebacks hold the stuck groups
+        _retire_device()
         return {"deadlock": {"waiting": waiting, "returned": returned}}
     return _observe([x[1] for x in results], [params for params, _ in built])
 
