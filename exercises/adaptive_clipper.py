@@ -33,7 +33,9 @@ class AdaptiveGradientClipper:
          torch.nn.utils.clip_grad_norm_);
       5. returns ``(total_norm, max_norm)``: the pre-clip norm and the threshold.
 
-    Memory: a run of a million steps must not keep a million norms. Keep at
+    Memory (parity tier; the interview question is the article's class,
+    which takes no history_size): a run of a million steps must not keep a
+    million norms. Keep at
     most ``history_size`` of the most recent norms (a ``deque(maxlen=...)``
     does this); ``history_size=None`` keeps them all, as the seed did. The
     default, 10_000, holds every norm of a short run (so it behaves exactly

@@ -16,6 +16,7 @@ import socket
 import sys
 import traceback
 
+from . import harness as drivers
 from . import sandbox, wire
 
 HARNESS_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -75,7 +76,7 @@ def _serve(chan: socket.socket, job: dict) -> None:
             continue
         sandbox.tripwire_reset()
         try:
-            harness = importlib.import_module(f"{__package__}.harness.{name}")
+            harness = drivers.get(name)
             obs = harness.run(funcs, req["scenario"])
             reply = {"ok": True, "obs": obs}
         except BaseException as exc:

@@ -53,6 +53,10 @@ def _apply(name: str, job: dict) -> str:
     if name == "netns":
         if not identity.network_isolated():
             raise OSError("the zygote's network namespace is gone")
+        if _loopback(job):
+            identity.private_loopback()
+            _driver(job).setup_network()  # e.g. gloo's device: it reads /sys and netlink, refused from here on
+            return "a private namespace of its own with only the loopback up (for its ranks)"
         return "no interface but a downed loopback"
     if name == "scratch":
         mib = float(job.get("limits", {}).get("scratch_mib", 16))
@@ -63,15 +67,38 @@ def _apply(name: str, job: dict) -> str:
         covered = f"; {', '.join(_exposed)} replaced by a view of the interpreter alone" if _exposed else ""
         return f"uid/gid {identity.NOBODY}, no supplementary groups{covered}"
     if name == "landlock":
-        notes = landlock.apply(_read_only_paths(), [job["scratch"], os.devnull])
+        notes = landlock.apply(_read_only_paths(), [job["scratch"], os.devnull], ranks=_loopback(job))
         if job.get("forbid") and _guard["ruleset"] is not None:
             # A second layer, built once in the zygote: every file but PyTorch's clipping source.
             landlock.restrict(_guard["ruleset"])
             notes.append(f"PyTorch's clipping source unreadable ({len(_guard['rules'])} rules)")
         return "read-only: interpreter and libraries; read-write: scratch; " + ", ".join(notes)
     if name == "seccomp":
-        return f"{seccomp.apply()} BPF instructions"
+        inet = _loopback(job)  # the ranks' gloo sockets, in the child's own namespace
+        return f"{seccomp.apply(allow_inet=inet)} BPF instructions" + ("; AF_INET sockets allowed" if inet else "")
     raise ValueError(name)
+
+
+_job_limits: dict = {}
+
+
+def job_limits() -> dict:
+    """The limits of this child's job (empty outside a confined child)."""
+    return _job_limits
+
+
+def _driver(job: dict):
+    name = job.get("harness") or ""
+    if not name or not name.replace("_", "").isalnum():
+        return None
+    from .harness import get
+
+    return get(name)  # loaded by the zygote already
+
+
+def _loopback(job: dict) -> bool:
+    """Does this job's driver run ranks that talk over TCP (``LOOPBACK = True``)?"""
+    return bool(getattr(_driver(job), "LOOPBACK", False))
 
 
 def inherited_fds() -> list[int]:
@@ -81,6 +108,7 @@ def inherited_fds() -> list[int]:
 
 def confine(job: dict) -> list[str]:
     """Apply every available layer; returns their names. Raises if one fails."""
+    _job_limits.update(job.get("limits", {}))
     applied = []
     for name in LAYERS:
         if _available.get(name):

@@ -34,7 +34,7 @@ def run(program: list[tuple[int, int, int, int]], arch: int, nr: int, arg0: int 
 @pytest.mark.parametrize("machine", sorted(seccomp.TABLES))
 def test_filter_refuses_allows_and_checks_the_arch(machine: str) -> None:
     table = seccomp.TABLES[machine]
-    program = seccomp.program(PID, machine)
+    program = seccomp.program(PID, machine=machine)
     verdict = lambda nr, arg0=0: run(program, table.audit_arch, nr, arg0)  # noqa: E731
     for name, nr in table.refused.items():
         assert verdict(nr) == seccomp.RET_ERRNO(EPERM), name

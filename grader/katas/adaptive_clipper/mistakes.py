@@ -88,6 +88,12 @@ class UnboundedHistory(_Base):
         super().__init__(percentile, warmup_steps, None)  # history_size accepted, then ignored
 
 
+class NoHistorySize(_Base):
+    # The article's constructor: no history_size parameter at all.
+    def __init__(self, percentile=90, warmup_steps=100):
+        super().__init__(percentile, warmup_steps, None)
+
+
 class PercentileAsFraction(_Base):
     def threshold(self) -> float:
         return float(np.percentile(list(self.history), self.percentile / 100))  # 0.9th percentile, not 90th
@@ -132,6 +138,16 @@ MISTAKES = [
        "In a long run the list grows by one number per step forever, and each percentile sorts all of it: "
        "memory and time grow without bound.",
        "Store the norms in collections.deque(maxlen=history_size)."),
+    _m("no-history-size", "No history_size: the history grows forever", NoHistorySize,
+       "Your clipper's constructor takes (percentile, warmup_steps) only, as the article's does, and keeps "
+       "every norm in a list.",
+       "AdaptiveGradientClipper(..., history_size=3) raises TypeError (unexpected keyword argument), and "
+       "the history holds one number per step for the whole run.",
+       "Parity tier (production use): a million-step run keeps a million norms and sorts all of them at every "
+       "step, so memory and the cost of each clip grow without bound; the interview question does not ask "
+       "for a bound.",
+       "Add history_size=10_000 to __init__ and store the norms in collections.deque(maxlen=history_size) "
+       "(None keeps them all)."),
     _m("percentile-as-fraction", "Percentile passed as a fraction", PercentileAsFraction,
        "Your clipper passed percentile / 100 to np.percentile, which expects 0-100 (np.quantile and "
        "torch.quantile take 0-1).",

@@ -17,6 +17,11 @@ def _units(x: torch.Tensor) -> torch.Tensor:
     return torch.linalg.vector_norm(x, dim=tuple(range(1, x.ndim)), keepdim=True)
 
 
+def _dim1(x: torch.Tensor) -> torch.Tensor:
+    # Right for a Linear weight (2-D); on a conv weight each (filter, spatial position) is its own "unit".
+    return torch.linalg.vector_norm(x, dim=1, keepdim=True) if x.ndim > 1 else torch.linalg.vector_norm(x)
+
+
 def _whole(x: torch.Tensor) -> torch.Tensor:
     return torch.linalg.vector_norm(x)
 
@@ -59,6 +64,10 @@ def column_units(parameters, clip_factor=0.01, eps=1e-3):
     _agc(parameters, clip_factor, eps, norm=_columns)
 
 
+def dim1_units(parameters, clip_factor=0.01, eps=1e-3):
+    _agc(parameters, clip_factor, eps, norm=_dim1)
+
+
 def eps_added(parameters, clip_factor=0.01, eps=1e-3):
     _agc(parameters, clip_factor, eps, added=True)
 
@@ -93,6 +102,14 @@ MISTAKES = [
        "a row. Clipping columns mixes units.",
        "Reduce over dims 1..ndim-1 with keepdim=True: torch.linalg.vector_norm(x, dim=tuple(range(1, x.ndim)), "
        "keepdim=True)."),
+    _m("unit-over-dim-1", "Unit norms over dimension 1 only", dim1_units,
+       "Your code took the unit norms with vector_norm(x, dim=1, keepdim=True), which is right for a Linear "
+       "weight but, on a 3-D or 4-D weight, gives one norm per (filter, position) slice.",
+       "Conv weights are clipped slice by slice: a filter whose gradient is over its limit as a whole is left "
+       "alone where each slice is under, and one bad slice is cut while the rest of the filter stays.",
+       "Parity tier: AGC's unit is an output filter, all of it (NFNets clip conv layers); per-slice ratios "
+       "are a different, noisier rule.",
+       "Reduce over every dimension but 0: dim=tuple(range(1, x.ndim)), keepdim=True."),
     _m("eps-added", "eps added to the weight norm", eps_added,
        "Your code used ||W_i|| + eps instead of max(||W_i||, eps).",
        "Every limit is slightly too large (by clip_factor * eps), so clipped gradients come out a little long.",
@@ -115,4 +132,6 @@ PROBES = [
     _probe([([[1.0, 2.0, 2.0], [10.0, 0.0, 0.0]], [[0.9, 0.0, 0.0], [0.0, 0.0, 0.5]])], clip_factor=0.1),
     _probe([(np.zeros(3), [0.5, -0.5, 0.1]), ([[0.6, 0.8]], [[2.0, 0.0]])], clip_factor=0.5, eps=0.1),
     _probe([([[2.0, 0.0], [0.0, 3.0]], [[0.001, 0.002], [0.003, -0.001]])]),
+    _probe([([[[1.0, 0.0], [0.0, 1.0]], [[2.0, 2.0], [0.0, 0.0]]],
+              [[[0.5, 0.0], [0.0, 0.001]], [[0.001, 0.0], [0.0, 0.9]]])], clip_factor=0.1),
 ]

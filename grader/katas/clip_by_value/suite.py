@@ -1,10 +1,17 @@
-"""Hidden suite: the NumPy clip_by_value(g, c) against the reference and torch.clamp."""
+"""Hidden suite: the NumPy clip_by_value(g, c) against the reference and torch.clamp.
+
+Interview tier: the notebook's question, NumPy gradient vectors. Parity tier:
+matrices and an empty vector. One property, one check: leaving the caller's
+array alone is judged by test_input_is_not_modified alone, so code that clips
+in place keeps the points for clipping right.
+"""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,13 +29,14 @@ def scenario(g, c, dtype="float64") -> dict:
     return {"g": np.asarray(g, dtype=dtype), "c": c}
 
 
-def check(judge, s: dict) -> None:
+def check(judge, s: dict, untouched: bool = False) -> None:
     call = f"clip_by_value(g={fmt_array(s['g'])}, c={fmt_num(s['c'])})"
     dtype = np.asarray(s["g"]).dtype.name
     want, oracle = judge.reference(s)["returned"]["value"], judge.oracle(s)["returned"]["value"]
     assert close(want, oracle, dtype), "grader bug: reference != torch"
     got = judge.candidate(s)
-    expect_untouched(call, got["g_after"], s["g"])
+    if untouched:
+        expect_untouched(call, got["g_after"], s["g"])
     returned = got["returned"]
     if returned.get("type") != "ndarray":
         raise Mismatch(f"Called {call}. Returned {fmt_value(returned)}, expected the NumPy array "
@@ -58,7 +66,7 @@ def test_direction_changes(judge):
 
 
 @points(4)
-@given(g=numpy_vectors(), ratio=st.sampled_from(RATIOS))
+@given(g=numpy_vectors(max_dims=1), ratio=st.sampled_from(RATIOS))
 def test_matches_torch_on_generated_inputs(judge, g, ratio):
     top = float(np.abs(g.astype(np.float64)).max())
     c = ratio * top if math.isfinite(ratio) else math.inf
@@ -67,7 +75,8 @@ def test_matches_torch_on_generated_inputs(judge, g, ratio):
 
 @points(1)
 def test_input_is_not_modified(judge):
-    check(judge, scenario([3.0, -4.0, 0.5, 12.0], 1.0))
+    """np.clip(g, -c, c) returns a new array; np.clip(..., out=g) or g[g > c] = c changes the caller's."""
+    check(judge, scenario([3.0, -4.0, 0.5, 12.0], 1.0), untouched=True)
 
 
 @points(1)
@@ -85,6 +94,7 @@ def test_zero_bound(judge):
     check(judge, scenario([3.0, -4.0, 0.0], 0.0))
 
 
+@pytest.mark.tier("parity")
 @points(1)
 def test_matrix_keeps_its_shape(judge):
     check(judge, scenario([[3.0, -0.5, 9.0], [0.25, -12.0, 1.0]], 1.5))
@@ -108,6 +118,7 @@ def test_tiny_and_huge_magnitudes(judge):
     check(judge, scenario([1e-150, -3e-150, 5e150, -2e200], 1e-149))
 
 
+@pytest.mark.tier("parity")
 @points(1)
 def test_empty_vector(judge):
     check(judge, scenario(np.zeros(0), 1.0))

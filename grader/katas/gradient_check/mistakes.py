@@ -87,6 +87,33 @@ def step_not_doubled(f, theta, eps=1e-5):
     return grad
 
 
+def first_axis_only(f, theta, eps=1e-5):
+    # The notebook's loop: right for the d-vector it was written for; on a matrix
+    # e[i] = 1.0 sets a whole row, and a 0-d theta has no len().
+    g = np.zeros_like(theta)
+    for i in range(len(theta)):
+        e = np.zeros_like(theta); e[i] = 1.0
+        g[i] = (float(f(theta + eps * e)) - float(f(theta - eps * e))) / (2 * eps)
+    return g
+
+
+def numpy_copy(f, theta, eps=1e-5):
+    grad = np.zeros(theta.shape)
+    for i in np.ndindex(*theta.shape):
+        plus, minus = theta.copy(), theta.copy()  # ndarray.copy(); a tensor has .clone()
+        plus[i] += eps
+        minus[i] -= eps
+        grad[i] = (float(f(plus)) - float(f(minus))) / (2 * eps)
+    return grad
+
+
+def elementwise_ratio(a, b):
+    a, b = _as64(a), _as64(b)
+    a = a.numpy() if isinstance(a, torch.Tensor) else a
+    b = b.numpy() if isinstance(b, torch.Tensor) else b
+    return float(np.max(np.abs(a - b) / (np.abs(a) + np.abs(b) + 1e-12)))
+
+
 def one_sided_denominator(a, b):
     return _norm(_as64(a) - _as64(b)) / _norm(a)
 
@@ -137,6 +164,29 @@ MISTAKES = [
         "The check then disagrees with every correct backward pass, or agrees with one that doubles its "
         "gradients.",
         "Divide by the distance between the points: 2 * eps."),
+    _gradient_mistake(
+        "first-axis-only", "Only the first axis of theta perturbed", first_axis_only,
+        "Your numerical_gradient looped over range(len(theta)) and perturbed theta + eps * e with e[i] = 1.0.",
+        "That is right for a vector, but on a matrix e[i] = 1.0 sets a whole row, so every element of a row gets "
+        "the row's summed derivative; a 0-d theta raises TypeError (len() of unsized object).",
+        "Weights are matrices and kernels: checking a layer's weight this way reports a mismatch for a correct "
+        "backward pass (parity tier: the seed's notebook loop was written for its d-vector).",
+        "Visit every element: for i in np.ndindex(*theta.shape), with e = zeros_like(theta); e[i] = 1.0."),
+    _gradient_mistake(
+        "numpy-only-perturbation", "Perturbation that works on NumPy arrays only", numpy_copy,
+        "Your numerical_gradient copied theta with theta.copy() (or another NumPy-only operation).",
+        "On a torch tensor it raises AttributeError ('Tensor' object has no attribute 'copy'); NumPy arrays work.",
+        "The usual use of a gradient check is on a model's weights, which are tensors (parity tier).",
+        "Copy with theta.clone() for a tensor and theta.copy() for an array, or perturb in place and put "
+        "back the saved value: theta[i] = old + eps; ...; theta[i] = old."),
+    _error_mistake(
+        "relative-error-elementwise", "Element-wise relative error", elementwise_ratio,
+        "Your relative_error returned max |a - b| / (|a| + |b|) over the elements.",
+        "That is a different measure: a = [3, -4, 1] against b = [3, -4, 2] gives 1/3 instead of "
+        "||a - b|| / (||a|| + ||b|| + 1e-12) = 0.097, and a tiny component dominates it.",
+        "The seed's 1e-7 threshold is set for the norm-wise error; element-wise, near-zero components of a "
+        "correct gradient make the check fail.",
+        "Take L2 norms over all elements: np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b) + 1e-12)."),
     _error_mistake(
         "relative-error-one-sided", "Relative error divided by one norm", one_sided_denominator,
         "Your relative_error divided ||a - b|| by ||a|| alone.",
@@ -181,4 +231,10 @@ PROBES = [
     # mistakes raise the same ZeroDivisionError, and only these tell them apart.
     {"pairs": [{"a": _G, "b": _G}, {"a": _G, "b": -_G}, {"a": _G, "b": 1.5 * _G}], "as": "numpy"},
     {"pairs": [{"a": np.zeros(3), "b": np.zeros(3)}, {"a": np.zeros(3), "b": _G}], "as": "numpy"},
+    {"pairs": [{"a": _G, "b": np.array([3.0, -4.0, 2.0])}], "as": "numpy"},
+    _probe("smooth", (2, 3), 4, 1e-3),
 ]
+
+# A finite-difference loop must read f's value as a number at every step: the
+# host-sync advice (.item() in a loop) does not apply here.
+HOST_SYNC_ADVICE = False

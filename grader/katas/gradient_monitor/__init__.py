@@ -57,7 +57,8 @@ class GradientMonitor:
         clipped_count: how many logged norms were strictly greater than the
             max_norm given with them (those steps get clipped).
         total_count: how many steps were logged.
-    Also remember the max_norm of the most recent log() call: plot() draws it.
+    Also remember the max_norm of the most recent log() call: plot() draws it
+    (parity tier).
     """
 
     def __init__(self):
@@ -71,17 +72,22 @@ class GradientMonitor:
         raise NotImplementedError("GradientMonitor.log is not implemented yet")
 
     def summary(self):
-        """Return (and, if you like, print) the statistics as a dict:
+        """Report the statistics: return them as a dict
         {"total_steps": total_count, "clip_rate": clipped_count / total steps
         (a fraction in [0, 1]; 0.0 when nothing was logged), "mean": mean
-        norm, "max": largest norm}. A clip rate of 5-25% is usually healthy."""
+        norm, "max": largest norm}, or print them one per line, labelled as
+        the article does ("Total steps: 3", "Clipping rate: 66.7%",
+        "Mean norm: 5.1667", "Max norm: 10.0000"). A clip rate of 5-25% is
+        usually healthy. Parity tier: summary() before any log() call must
+        not crash (0 steps, clip rate 0)."""
         raise NotImplementedError("GradientMonitor.summary is not implemented yet")
 
     def plot(self):
-        """Return a matplotlib Figure of the norm history: the norms against
-        the step index, a horizontal line at their mean and a horizontal line
-        at the most recent max_norm (the clipping threshold). Do not call
-        plt.show(); the caller decides what to do with the figure."""
+        """Draw a matplotlib figure of the norm history: the norms against
+        the step index and a horizontal line at their mean. Returning the
+        Figure is best (the caller decides what to do with it); plt.show()
+        as the article does is observed too. Parity tier: also a horizontal
+        line at the most recent max_norm (the clipping threshold)."""
         raise NotImplementedError("GradientMonitor.plot is not implemented yet")
 '''
 
@@ -90,8 +96,9 @@ KATA = Kata(
     title="Monitor gradient norms",
     topic="monitoring",
     summary="Implement class GradientMonitor: log(model, max_norm) records the pre-clip global gradient norm "
-    "and counts clipped steps; summary() returns total steps, clip rate, mean and max; plot() returns a "
-    "matplotlib Figure of the history with mean and threshold lines.",
+    "and counts clipped steps; summary() reports (returns or prints) total steps, clip rate, mean and max; "
+    "plot() draws a matplotlib Figure of the history with a mean line (and, for the parity tier, a threshold "
+    "line).",
     functions=("GradientMonitor",),
     stub=STUB,
     oracle=_oracle,

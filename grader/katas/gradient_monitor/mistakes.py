@@ -104,22 +104,36 @@ MISTAKES = [
        "clip_rate comes back 100 times too large (e.g. 66.7 instead of 0.667).",
        "Code comparing the rate with fractions such as 0.05 or 0.5 draws the wrong conclusions.",
        "Return the fraction; format it as a percentage only when printing (f'{rate:.1%}')."),
-    _m("empty-summary-crashes", "summary() divides by zero before any step", EmptySummaryCrashes,
-       "Your summary divided clipped_count by total_count without guarding zero steps.",
-       "summary() raises ZeroDivisionError when nothing has been logged yet.",
-       "A summary called at the start of training, or after a loop that broke early, crashes the run.",
-       "Divide by max(total_count, 1)."),
+    _m("empty-summary-crashes", "summary() crashes before any step", EmptySummaryCrashes,
+       "Your summary has no guard for an empty history: it divides by total_count, or takes the max of no "
+       "norms (the article's np.array(self.norms).max()).",
+       "summary() raises (ZeroDivisionError, or ValueError: zero-size array to reduction operation maximum) "
+       "when nothing has been logged yet.",
+       "Parity tier: a summary called at the start of training, or after a loop that broke at once, crashes "
+       "the run instead of reporting zero steps.",
+       "Divide by max(total_count, 1) and report the mean and max only when self.norms is not empty "
+       "(e.g. float('nan') otherwise)."),
     _m("plot-without-threshold", "The plot has no threshold line", PlotWithoutThreshold,
        "Your plot drew the norms and their mean but not the clipping threshold.",
        "The returned figure has no horizontal line at max_norm.",
-       "Without the threshold you cannot see how often, and by how much, the norm crosses it, which is "
-       "what the plot is for.",
+       "Parity tier: without the threshold you cannot see how often, and by how much, the norm crosses it "
+       "(the article's plot has no such line, nor does its monitor remember max_norm).",
        "Remember the last max_norm in log and draw ax.axhline(max_norm) in plot."),
 ]
+
+# Where the observation came from (a returned dict or the printed lines, a
+# returned or a shown figure), the printed precision, and the raw summary and
+# figure facts (labels, colours, digits) are no evidence of a mistake: the
+# diagnosis compares summary_view (three significant digits) and plot_view
+# (which of the expected lines the figure has).
+IGNORE_KEYS = ("summary_from", "plot_from", "printed_resolution", "summary", "plot")
 
 PROBES = [
     scenario([[[3.0, 4.0]], [[0.3, 0.4]], [[6.0, 8.0]]], 1.0, then="summary"),
     scenario([[[3.0, 4.0]], [[0.3, 0.4]], [[6.0, 8.0]]], 1.0, then="plot"),
     scenario([[[3.0, 4.0]], [[6.0, 8.0]]], [5.0, 10.0], then="summary"),
     scenario([], 1.0, then="summary"),
+    scenario([], 5.0, then="summary"),
+    scenario([[[1.0, 2.0]], [[0.1, 0.1]]], 0.5, then="plot"),
+    scenario([[[3.0, 4.0], [1.0]], [[6.0, 8.0], None]], [2.0, 7.0], then="plot"),
 ]

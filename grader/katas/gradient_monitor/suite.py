@@ -1,13 +1,20 @@
 """Hidden suite: GradientMonitor against the reference and a torch-based oracle.
 
 Judged: what log returns (the pre-clip global norm) and that it leaves the
-gradients alone, the counters and norm history, the summary dict, and the
-facts of the figure plot() returns (norm history, mean and threshold lines).
+gradients alone, the counters and norm history, the summary, and the facts of
+the figure plot() makes (norm history, mean and threshold lines).
+
+Interview tier: the article's monitor as it is written -- its summary may print
+the statistics instead of returning a dict (read from the printed lines, at
+their printed precision) and its plot may call plt.show() instead of returning
+the Figure (the figure shown is observed). Parity tier: a summary before any
+step, and a threshold line at max_norm in the plot.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -65,26 +72,37 @@ def _check_log(s: dict, got: dict, want: dict, oracle: dict | None) -> None:
                            f"{fmt_num(expected)}.{hint}")
 
 
+def _printed_close(value: float, expected: float, resolution: float) -> bool:
+    return abs(value - expected) <= resolution * (1 + 1e-9) + 1e-12 or close(value, expected)
+
+
 def _check_summary(s: dict, got: dict, want: dict) -> None:
     call = _calls(s) + "; m.summary()"
     summary = got["summary"]
+    printed = got.get("summary_from") == "printed"
+    resolution = got.get("printed_resolution") or {}
     if summary.get("type") != "dict":
-        raise Mismatch(f"Called {call}. Returned {fmt_value(summary)}, expected a dict with keys "
-                       f"{', '.join(SUMMARY_KEYS)}.")
+        raise Mismatch(f"Called {call}. Returned {fmt_value(summary)} and printed no summary lines, expected a "
+                       f"dict with keys {', '.join(SUMMARY_KEYS)} or printed lines such as 'Total steps: 3', "
+                       "'Clipping rate: 66.7%', 'Mean norm: 5.1667', 'Max norm: 10.0000'.")
     for key in SUMMARY_KEYS:
         expected = number(want["summary"]["items"][key])
         if key not in summary["items"]:
-            raise Mismatch(f"Called {call}. The dict has no key {key!r}; expected {fmt_num(expected)} there "
+            where = "The printed summary has no line for" if printed else "The dict has no key"
+            raise Mismatch(f"Called {call}. {where} {key!r}; expected {fmt_num(expected)} there "
                            f"(keys: {', '.join(SUMMARY_KEYS)}).")
         value = number(summary["items"][key])
         if not s["steps"] and key in ("mean", "max"):
             continue  # no norms yet: any value (NaN, 0, None) is acceptable
+        if printed and value is not None and _printed_close(value, expected, float(resolution.get(key, 0.0))):
+            continue
         if value is None or not close(value, expected):
             shown = fmt_value(summary["items"][key]) if value is None else fmt_num(value)
             hint = ""
             if key == "clip_rate" and value is not None and expected and close(value, 100 * expected):
                 hint = " That is a percentage; return the fraction (print it with :.1% if you like)."
-            raise Mismatch(f"Called {call}. summary()[{key!r}] is {shown}, expected {fmt_num(expected)}.{hint}")
+            what = f"The printed {key}" if printed else f"summary()[{key!r}]"
+            raise Mismatch(f"Called {call}. {what} is {shown}, expected {fmt_num(expected)}.{hint}")
 
 
 def _has_line(lines: list[dict], y: list[float]) -> bool:
@@ -95,12 +113,12 @@ def _has_level(lines: list[dict], level: float) -> bool:
     return any(line["y"].size and close(line["y"], np.full(line["y"].size, level)) for line in lines)
 
 
-def _check_plot(s: dict, got: dict, want: dict) -> None:
+def _check_plot(s: dict, got: dict, want: dict, threshold_line: bool) -> None:
     call = _calls(s) + "; m.plot()"
     facts = got["plot"]
     if not facts["is_figure"]:
-        raise Mismatch(f"Called {call}. Returned {fmt_value(facts['returned'])}, expected a matplotlib Figure "
-                       "(e.g. fig, ax = plt.subplots(); ...; return fig).")
+        raise Mismatch(f"Called {call}. Returned {fmt_value(facts['returned'])} and drew no figure, expected a "
+                       "matplotlib Figure (e.g. fig, ax = plt.subplots(); ...; return fig, or plt.show() it).")
     lines = [line for ax in facts["axes"] for line in ax["lines"]]
     norms = _numbers(want["norms"])
     if not _has_line(lines, norms):
@@ -109,13 +127,15 @@ def _check_plot(s: dict, got: dict, want: dict) -> None:
     if not _has_level(lines, mean):
         raise Mismatch(f"Called {call}. The figure has no horizontal line at the mean norm {fmt_num(mean)} "
                        "(ax.axhline(mean)).")
+    if not threshold_line:
+        return
     threshold = s["steps"][-1]["max_norm"]
     if not _has_level(lines, threshold):
         raise Mismatch(f"Called {call}. The figure has no horizontal line at the clipping threshold "
                        f"max_norm={fmt_num(threshold)} (the max_norm of the last log call).")
 
 
-def check(judge, s: dict) -> None:
+def check(judge, s: dict, threshold_line: bool = False) -> None:
     want, oracle = judge.reference(s), judge.oracle(s)
     if oracle is not None:
         assert close([number(r) for r in want["returned"]], [number(r) for r in oracle["returned"]]), \
@@ -125,7 +145,7 @@ def check(judge, s: dict) -> None:
     if s.get("then") == "summary":
         _check_summary(s, got, want)
     elif s.get("then") == "plot":
-        _check_plot(s, got, want)
+        _check_plot(s, got, want, threshold_line)
 
 
 WORKED = [[[3.0, 4.0]], [[0.3, 0.4]], [[6.0, 8.0]]]
@@ -141,8 +161,8 @@ def test_three_steps_and_summary(judge):
 @visible
 @points(1)
 def test_plot_of_three_steps(judge):
-    """The same three steps: plot() returns a Figure with the norms, a mean line at 5.1667 and a threshold
-    line at 1."""
+    """The same three steps: plot() draws (returns, or shows) a Figure with the norms and a mean line at
+    5.1667."""
     check(judge, scenario(WORKED, 1.0, then="plot"))
 
 
@@ -161,14 +181,20 @@ def test_parameters_without_gradients_are_skipped(judge):
     check(judge, scenario([[[3.0, 4.0], None], [None, [12.0]]], 6.5, then="summary"))
 
 
+@pytest.mark.tier("parity")
 @points(1)
 def test_summary_before_any_step(judge):
+    """Production: a summary called before the first step (or after a loop that broke at once) must not
+    crash: clip rate 0, no mean or max yet."""
     check(judge, scenario([], 1.0, then="summary"))
 
 
+@pytest.mark.tier("parity")
 @points(1)
 def test_threshold_line_follows_the_last_max_norm(judge):
-    check(judge, random_scenario([(4,), (2, 2)], [1.0, 3.0, 0.5, 2.0], [0.5, 1.0, 2.0, 4.0], then="plot", seed=3))
+    """Production: the plot also shows the clipping threshold, the max_norm of the last log call."""
+    check(judge, random_scenario([(4,), (2, 2)], [1.0, 3.0, 0.5, 2.0], [0.5, 1.0, 2.0, 4.0], then="plot", seed=3),
+          threshold_line=True)
 
 
 @st.composite

@@ -25,12 +25,13 @@ def _evaluate(model, loader, criterion, device):
             criterion(output.view(-1, output.size(-1)), y.to(device).view(-1))
 
 
-def _loop(*, optimizer_cls=torch.optim.Adam, zero=True, clip="before", nan="before"):
+def _loop(*, optimizer_cls=torch.optim.Adam, zero=True, clip="before", nan="before", train_mode=True):
     def train_rnn_with_clipping(model, train_loader, val_loader, epochs, lr, max_norm, device):
         optimizer = optimizer_cls(model.parameters(), lr=lr)
         criterion = torch.nn.CrossEntropyLoss()
         for _ in range(epochs):
-            model.train()
+            if train_mode:
+                model.train()
             for x, y in train_loader:
                 if zero:
                     optimizer.zero_grad()
@@ -82,6 +83,14 @@ MISTAKES = [
        "The epoch stops, but one update from the NaN loss has already turned the weights into NaN.",
        "The check is meant to protect the weights; after the step it only reports the damage.",
        "Test the loss right after computing it and break before loss.backward() and optimizer.step()."),
+    _m("no-train-mode", "model.train() not called each epoch", _loop(train_mode=False),
+       "Your loop never put the model back in training mode after evaluate() switched it to eval mode.",
+       "From the second epoch on, dropout is off while training, so the weights differ from a loop that "
+       "calls model.train() (a model without dropout or batch norm does not show it).",
+       "Parity tier: dropout and batch norm behave differently in training; training in eval mode silently "
+       "turns off the regularisation the model was designed with.",
+       "Call model.train() at the start of every epoch, as the article's loop does, and model.eval() in "
+       "evaluate()."),
     _m("sgd-instead-of-adam", "SGD instead of Adam", _loop(optimizer_cls=torch.optim.SGD),
        "Your loop created torch.optim.SGD.",
        "The weights after training differ from those Adam produces with the same lr.",
@@ -100,4 +109,5 @@ MISTAKES = [
 PROBES = [
     scenario(gain=2.0),
     scenario(batches=3, nan_batch=1, epochs=2, gain=2.0),
+    scenario(dropout=0.5, epochs=3, batches=2, val_batches=1, gain=1.5, max_norm=0.5),
 ]

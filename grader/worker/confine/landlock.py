@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import ctypes
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 from ._libc import no_new_privs, syscall
 
 NR_CREATE, NR_ADD_RULE, NR_RESTRICT = 444, 445, 446  # the same on every architecture
 CREATE_RULESET_VERSION = 1
-RULE_PATH_BENEATH = 1
+RULE_PATH_BENEATH, RULE_NET_PORT = 1, 2
 
 EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
 REMOVE_DIR, REMOVE_FILE, MAKE_CHAR, MAKE_DIR, MAKE_REG = 1 << 4, 1 << 5, 1 << 6, 1 << 7, 1 << 8
@@ -64,11 +64,18 @@ def _handled_fs(version: int) -> int:
     return rights
 
 
-def _ruleset(version: int) -> int:
+class _NetPort(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed", ctypes.c_uint64), ("port", ctypes.c_uint64)]
+
+
+def _ruleset(version: int, ranks: bool = False) -> int:
     attr = _Ruleset(fs=_handled_fs(version))
     size = 8
     if version >= 4:
-        attr.net, size = NET_BIND_TCP | NET_CONNECT_TCP, 16
+        # Ranks (a private namespace holding only their loopback) connect to each
+        # other's ephemeral ports, unknown in advance: connect stays unhandled there.
+        attr.net, size = NET_BIND_TCP | (0 if ranks else NET_CONNECT_TCP), 16
     if version >= 6:
         attr.scoped, size = SCOPE_ABSTRACT_UNIX | SCOPE_SIGNAL, 24
     return syscall(NR_CREATE, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
@@ -148,15 +155,22 @@ def restrict(ruleset: int) -> None:
     syscall(NR_RESTRICT, ctypes.c_int(ruleset), ctypes.c_uint32(0))
 
 
-def apply(read_only: list[str], read_write: list[str], listed: Sequence[tuple[str, int]] = ()) -> list[str]:
+def apply(read_only: list[str], read_write: list[str], listed: Sequence[tuple[str, int]] = (),
+          ranks: bool = False) -> list[str]:
     """Restrict this thread (and its future threads) to the given trees. Returns notes on what is covered.
 
     ``listed``: more rules with their rights already worked out (see :func:`allow_except`).
+    ``ranks``: TCP may bind ephemeral ports only (port 0) and connect anywhere, for
+    ranks talking over the loopback of the child's own network namespace.
     """
     version = abi()
     handled = _handled_fs(version)
-    ruleset = _ruleset(version)
+    ruleset = _ruleset(version, ranks)
     try:
+        if ranks and version >= 4:
+            rule = _NetPort(allowed=NET_BIND_TCP, port=0)
+            syscall(NR_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(RULE_NET_PORT), ctypes.byref(rule),
+                    ctypes.c_uint32(0))
         for path in read_only:
             _allow(ruleset, path, READ, handled)
         for path, rights in listed:
@@ -170,6 +184,8 @@ def apply(read_only: list[str], read_write: list[str], listed: Sequence[tuple[st
     notes = [f"ABI {version}"]
     if version < 4:
         notes.append("no TCP rules (ABI < 4)")
+    elif ranks:
+        notes.append("TCP: bind to ephemeral ports only, connect within the private namespace")
     if version < 6:
         notes.append("no signal scoping (ABI < 6)")
     return notes

@@ -77,6 +77,7 @@ REFUSED_AARCH64 = {
     "migrate_pages": 238,
 }
 NR_CLONE, NR_CLONE3 = 56, 435
+AF_INET = 2
 NR_KILL, NR_TGKILL, NR_RT_SIGQUEUEINFO, NR_RT_TGSIGQUEUEINFO = 62, 234, 129, 297
 AUDIT_ARCH_AARCH64 = 0xC00000B7
 
@@ -146,8 +147,13 @@ class _Asm:
         return out
 
 
-def program(own_pid: int, machine: str | None = None) -> list[tuple[int, int, int, int]]:
-    """The filter for a child whose pid is ``own_pid`` (signals may go only there)."""
+def program(own_pid: int, allow_inet: bool = False, machine: str | None = None) -> list[tuple[int, int, int, int]]:
+    """The filter for a child whose pid is ``own_pid`` (signals may go only there).
+
+    ``allow_inet``: ``socket(AF_INET, ...)`` is allowed (ranks talking over
+    the loopback of the child's private network namespace); every other family stays refused.
+    ``machine``: the architecture's table (default: this machine's).
+    """
     table = TABLES[machine or platform.machine()]
     a = _Asm()
     eperm = RET_ERRNO(errno.EPERM)
@@ -157,6 +163,8 @@ def program(own_pid: int, machine: str | None = None) -> list[tuple[int, int, in
     a.op(LD_W_ABS, OFF_NR)
     if table.x32:
         a.op(JGE_K, X32_BIT, "deny", 0)
+    if allow_inet:
+        a.op(JEQ_K, table.refused["socket"], "socket", 0)
     for nr in sorted(table.refused.values()):
         a.op(JEQ_K, nr, "deny", 0)
     a.op(JEQ_K, table.clone3, "nosys", 0)  # glibc then falls back to clone, checked below
@@ -175,6 +183,9 @@ def program(own_pid: int, machine: str | None = None) -> list[tuple[int, int, in
     a.label("self")
     a.op(LD_W_ABS, OFF_ARG0)
     a.op(JEQ_K, own_pid, "allow", "deny")
+    a.label("socket")
+    a.op(LD_W_ABS, OFF_ARG0)
+    a.op(JEQ_K, AF_INET, "allow", "deny")
     a.label("allow")
     a.op(RET_K, RET_ALLOW)
     a.label("deny")
@@ -184,9 +195,9 @@ def program(own_pid: int, machine: str | None = None) -> list[tuple[int, int, in
     return a.assemble()
 
 
-def apply() -> int:
+def apply(allow_inet: bool = False) -> int:
     """Install the filter on this thread; returns its length in instructions."""
-    insns = program(os.getpid())
+    insns = program(os.getpid(), allow_inet)
     array = (_Insn * len(insns))(*[_Insn(c, jt, jf, k) for c, jt, jf, k in insns])
     prog = _Prog(len(insns), ctypes.cast(array, ctypes.POINTER(_Insn)))
     no_new_privs()
