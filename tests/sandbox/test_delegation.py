@@ -58,6 +58,12 @@ def test_attack_earns_nothing(graded: dict, name: str) -> None:
 
 
 @pytest.mark.slow
+def test_a_call_that_reaches_the_tripwire_is_named(graded: dict) -> None:
+    result = graded["hidden_name_call"].katas[0]
+    assert result.score == 0.0 and "clip_grad_norm_" in result.reason, result.reason
+
+
+@pytest.mark.slow
 def test_own_foreach_implementation_keeps_full_marks(graded: dict) -> None:
     result = graded[CONTROL].katas[0]
     assert result.score == result.max_score > 0, (result.reason, [c.message for c in result.checks if not c.score])
