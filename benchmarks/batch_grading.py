@@ -62,9 +62,19 @@ def kind_of(i: int) -> str:
     return "correct" if r < 5 else "mutant" if r < 8 else "attack" if r == 8 else "stub"
 
 
-def build(folder: Path, n: int) -> dict[str, str]:
+SLEEPER = "import time\n\ntime.sleep(1000)  # a training run left at module level\n"
+
+
+def build(folder: Path, n: int, sleepers: int = 0) -> dict[str, str]:
     kinds = {}
+    every = n // sleepers if sleepers else 0
     for i in range(n):
+        if every and i % every == every - 1 and i // every < sleepers:
+            # One file for every kata, with top-level code that outlasts the import budget.
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"student{i:03d}.py").write_text(SLEEPER + f"\n# submitted by student {i}\n")
+            kinds[f"student{i:03d}"] = "sleeper"
+            continue
         student = folder / f"student{i:03d}"
         student.mkdir(parents=True)
         files = {slug: reference(slug) for slug in CORE}
@@ -170,14 +180,17 @@ def main() -> None:
     p.add_argument("--no-replay", action="store_true", help="let hypothesis draw every example afresh")
     p.add_argument("--no-resume", action="store_true", help="skip the SIGKILL/resume check")
     p.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    p.add_argument("--sleepers", type=int, default=0,
+                   help="this many submissions are one .py file that sleeps at import (default 0)")
     args = p.parse_args()
     sys.path.insert(0, str(ROOT))
 
     tmp = Path(tempfile.mkdtemp(prefix="gradkata-bench-"))
     try:
         subs = tmp / "subs"
-        kinds = build(subs, args.n)
-        mix = {k: sum(1 for v in kinds.values() if v.split(":")[0] == k) for k in ("correct", "mutant", "attack", "stub")}
+        kinds = build(subs, args.n, args.sleepers)
+        mix = {k: sum(1 for v in kinds.values() if v.split(":")[0] == k)
+               for k in ("correct", "mutant", "attack", "stub", "sleeper")}
         print(f"{args.n} submissions on {len(CORE)} katas: {mix}; {os.cpu_count()} cores, "
               f"{args.workers or os.cpu_count()} workers, {args.examples} examples, call timeout {args.timeout} s")
         wall = timed_batch(subs, tmp / "full.sqlite", args)

@@ -18,6 +18,12 @@ def clip_by_norm(g, tau):
     Vectors already inside the ball of radius tau come back unchanged; longer
     ones are shrunk onto its surface, keeping their direction.
 
+    Interview tier: 1-D NumPy vectors, as in the notebook. Parity tier: arrays
+    of any rank (a matrix, a 3-D array, a 0-d scalar), where the norm is over
+    every element (np.linalg.norm(g, 2) of a matrix is its largest singular
+    value, not this norm). PyTorch's clip_grad_norm_ adds 1e-6 to the norm,
+    g * min(1, tau / (||g|| + 1e-6)); that variant is accepted too.
+
     Args:
         g: a NumPy array (any shape; the norm is over all its elements).
             Do not modify it: return a new array.

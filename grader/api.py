@@ -15,6 +15,7 @@ from .pool import Limits, Zygote
 from .results import KataResult, Status, SubmissionResult
 from .runner import DEFAULT_EXAMPLES, grade_each, max_points, points_of
 from .submission import Source, load
+from .tiers import DEFAULT_POLICY, TierPolicy, apply_all
 
 T = TypeVar("T")
 
@@ -62,15 +63,17 @@ def _assemble(zygote: Zygote, katas: list[Kata], seed: int, pending: _Pending,
 def grade_many(zygote: Zygote, work: Iterable[tuple[T, Path]], katas: list[Kata],
                on_result: Callable[[T, SubmissionResult], None], *, seed: int, examples: int = DEFAULT_EXAMPLES,
                visible_only: bool = False, plugins: Sequence[object] = (),
-               on_unreadable: Callable[[T, Path, UsageError], None] | None = None) -> None:
+               on_unreadable: Callable[[T, Path, UsageError], None] | None = None,
+               policy: TierPolicy = DEFAULT_POLICY) -> None:
     """Grade each ``(tag, path)`` of ``work`` in one suite session, reporting each result as it is done.
 
     A path that cannot be read goes to ``on_unreadable`` (default: the
-    :class:`UsageError` is raised and the rest is not graded).
+    :class:`UsageError` is raised and the rest is not graded). ``policy``: how
+    much each tier counts (:mod:`gradkata.tiers`).
     """
     points_of(katas)
 
-    def prepared() -> Iterator[tuple[_Pending, dict[str, bytes | None]]]:
+    def prepared() -> Iterator[tuple[tuple[T, _Pending], dict[str, bytes | None]]]:
         for tag, path in work:
             started = time.perf_counter()
             try:
@@ -86,25 +89,26 @@ def grade_many(zygote: Zygote, work: Iterable[tuple[T, Path]], katas: list[Kata]
 
     def done(ctx: tuple[T, _Pending], graded: list[KataResult]) -> None:
         tag, pending = ctx
-        on_result(tag, _assemble(zygote, katas, seed, pending, graded))
+        on_result(tag, apply_all(policy, _assemble(zygote, katas, seed, pending, graded)))
 
     grade_each(zygote, katas, prepared(), done, seed=seed, examples=examples, visible_only=visible_only,
-               plugins=plugins)
+               plugins=plugins, policy=policy)
 
 
 def grade_submission(zygote: Zygote, path: Path, katas: list[Kata], *, seed: int,
                      examples: int = DEFAULT_EXAMPLES, visible_only: bool = False,
-                     plugins: Sequence[object] = ()) -> SubmissionResult:
+                     plugins: Sequence[object] = (), policy: TierPolicy = DEFAULT_POLICY) -> SubmissionResult:
     """Grade one submission (a session of its own; :func:`grade_many` shares one)."""
     out: list[SubmissionResult] = []
     grade_many(zygote, [(None, Path(path))], katas, lambda _t, r: out.append(r), seed=seed, examples=examples,
-               visible_only=visible_only, plugins=plugins)
+               visible_only=visible_only, plugins=plugins, policy=policy)
     return out[0]
 
 
 def grade(paths: Sequence[Path], slugs: Sequence[str] | None = None, *, seed: int | None = None,
           examples: int = DEFAULT_EXAMPLES, limits: Limits | None = None,
-          visible_only: bool = False, require_sandbox: bool = False) -> list[SubmissionResult]:
+          visible_only: bool = False, require_sandbox: bool = False,
+          policy: TierPolicy = DEFAULT_POLICY) -> list[SubmissionResult]:
     """Grade each submission with one shared warm zygote and one suite session.
 
     After the first submission whose property tests pass, later ones meet the
@@ -124,7 +128,7 @@ def grade(paths: Sequence[Path], slugs: Sequence[str] | None = None, *, seed: in
             zygote.require_full()
         grade_many(zygote, [(i, Path(p)) for i, p in enumerate(paths)], katas,
                    lambda _i, r: results.append(r), seed=seed, examples=examples, visible_only=visible_only,
-                   plugins=[Replay()] if len(paths) > 1 else [])
+                   plugins=[Replay()] if len(paths) > 1 else [], policy=policy)
     finally:
         zygote.close()
     return results

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from ._errors import GradkataError, UsageError
+from .results import SubmissionResult
 from .katas._kata import PROJECT_ROOT
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
@@ -30,18 +31,41 @@ def _default_path() -> Path:
     return PROJECT_ROOT / "exercises" if (PROJECT_ROOT / "exercises").is_dir() else Path.cwd() / "exercises"
 
 
-def _grade_on_server(args: argparse.Namespace, paths: list[Path]) -> list:
-    from .results import SubmissionResult
-    from .serve import request
+def _payload(paths: list[Path], katas: list[str] | None, seed: int | None, examples: int | None,
+             visible_only: bool, require_sandbox: bool = False) -> dict:
+    # The server runs elsewhere: absolute paths.
+    return {"paths": [str(p.resolve()) for p in paths], "katas": katas, "seed": seed, "examples": examples,
+            "visible_only": visible_only, "require_sandbox": require_sandbox}
 
-    if args.timeout:
-        raise UsageError("--timeout is the server's setting: give it to `gradkata serve`")
-    reply = request(Path(args.server), {
-        "paths": [str(p.resolve()) for p in paths], "katas": args.kata, "seed": args.seed,
-        "examples": args.examples, "visible_only": False, "require_sandbox": args.require_sandbox})
+
+def _results(reply: dict) -> list[SubmissionResult]:
     if "error" in reply:
         raise (UsageError if reply.get("usage") else GradkataError)(str(reply["error"]))
     return [SubmissionResult.from_dict(d) for d in reply["results"]]
+
+
+def _warm(args: argparse.Namespace, payload: dict) -> list[SubmissionResult] | None:
+    """The results from this user's warm grader (started on first use), or None to grade here.
+
+    None when the user opted out (``--no-server``, ``$GRADKATA_NO_SERVER``) or
+    the warm grader cannot be reached: grading here is slower, never wrong.
+    """
+    from .serve import server_disabled, warm_client
+
+    if getattr(args, "no_server", False) or server_disabled():
+        return None
+    try:
+        client = warm_client()
+    except (UsageError, OSError) as exc:
+        print(f"gradkata: grading without the resident grader: {exc}", file=sys.stderr)
+        return None
+    with client:
+        try:
+            reply = client.ask(payload)
+        except (ConnectionError, OSError, ValueError) as exc:
+            print(f"gradkata: the resident grader went away ({exc}); grading here", file=sys.stderr)
+            return None
+    return _results(reply)
 
 
 @command("grade")
@@ -49,18 +73,37 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from .report import render, results_json
 
     paths = [Path(p) for p in args.paths] or [_default_path()]
-    if args.server:
-        results = _grade_on_server(args, paths)
-    else:
-        from .api import grade
-        from .pool import Limits
+    payload = _payload(paths, args.kata, args.seed, args.examples, False, args.require_sandbox)
+    from .tiers import TierPolicy, apply_all
 
-        limits = Limits(call_s=args.timeout) if args.timeout else None
-        results = grade(paths, args.kata, seed=args.seed, examples=args.examples, limits=limits,
-                        require_sandbox=args.require_sandbox)
+    # The weights are the caller's: a resident grader's results are rescored here.
+    policy = TierPolicy.resolve(args.config)
+    if args.server is not None:  # a server named: that one, or an error
+        from .serve import request
+
+        if args.timeout:
+            raise UsageError("--timeout is the server's setting: give it to `gradkata serve`")
+        results = [apply_all(policy, r) for r in _results(request(Path(args.server) if args.server else None, payload))]
+    else:
+        # --timeout is a setting of the grading process: this run grades here.
+        warm = None if args.timeout else _warm(args, payload)
+        if warm is not None:
+            results = [apply_all(policy, r) for r in warm]
+        else:
+            from .api import grade
+            from .pool import Limits
+
+            limits = Limits(call_s=args.timeout) if args.timeout else None
+            results = grade(paths, args.kata, seed=args.seed, examples=args.examples, limits=limits,
+                            require_sandbox=args.require_sandbox, policy=policy)
+    # With `--json -` stdout carries the JSON alone (for a pipe); the report goes to stderr.
+    to_stdout = args.json == "-"
     for result in results:
-        print(render(result))
-    if args.json:
+        print(render(result), file=sys.stderr if to_stdout else sys.stdout)
+    if to_stdout:
+        payload = [results_json(r) for r in results]
+        print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
+    elif args.json:
         target = Path(args.json)
         if len(results) == 1:
             target.write_text(json.dumps(results_json(results[0]), indent=2) + "\n")
@@ -74,9 +117,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 @command("serve")
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .serve import serve
+    from .serve import run_server
 
-    return serve(Path(args.socket), seed=args.seed)
+    return run_server(Path(args.socket) if args.socket else None, seed=args.seed, idle_s=args.idle)
 
 
 @command("doctor")
@@ -88,33 +131,91 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if complete or not args.strict else 1
 
 
+def _check(args: argparse.Namespace, slug: str, path: Path) -> SubmissionResult:
+    """One kata's visible examples, on the warm grader when there is one: the SubmissionResult."""
+    payload = _payload([path], [slug], args.seed or 1, None, True)
+    warm = _warm(args, payload)
+    if warm is not None:
+        return warm[0]
+    from .api import grade
+
+    return grade([path], [slug], seed=args.seed or 1, visible_only=True)[0]
+
+
 @command("check")
 def cmd_check(args: argparse.Namespace) -> int:
-    from .api import grade
     from .report import render
 
+    from .katas import get
+    from .report.terminal import check_listing
+
     path = Path(args.path) if args.path else _default_path()
-    [result] = grade([path], [args.slug], seed=args.seed or 1, visible_only=True)
-    print(render(result))
+    print(check_listing(get(args.slug)))
+    print(render(_check(args, args.slug, path)))
     print("(visible examples only; `gradkata grade` runs the full hidden suite)")
     return 0
 
 
+def _watched(args: argparse.Namespace) -> dict[Path, str]:
+    """The exercise files ``watch`` follows, each with its kata."""
+    from .katas import all_katas, get
+
+    where = Path(args.path) if args.path else _default_path()
+    if where.is_file():
+        if not args.slug:
+            raise UsageError(f"name the kata {where} holds: `gradkata watch SLUG {where}`")
+        return {where: get(args.slug).slug}
+    if not where.is_dir():
+        raise UsageError(f"{where} does not exist: give the exercise folder or file")
+    katas = [get(args.slug)] if args.slug else all_katas()
+    files = {where / f"{k.slug}.py": k.slug for k in katas if (where / f"{k.slug}.py").is_file()}
+    if not files:
+        raise UsageError(f"no exercise file in {where} for {args.slug or 'any kata'}: run `gradkata katas sync`?")
+    return files
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
+@command("watch")
+def cmd_watch(args: argparse.Namespace) -> int:
+    import time
+
+    from .report import render
+
+    files = _watched(args)
+    stamps = {f: _stamp(f) for f in files}
+    names = ", ".join(str(f) for f in files) if len(files) <= 3 else f"{len(files)} exercise files"
+    print(f"gradkata: watching {names}; every save is checked (Ctrl-C to stop)", flush=True)
+    try:
+        while True:
+            changed = [f for f in files if _stamp(f) != stamps[f]]
+            if not changed:
+                time.sleep(args.interval)
+                continue
+            time.sleep(0.01)  # an editor may write a file in two steps: let it finish
+            for file in changed:
+                stamps[file] = _stamp(file)
+                started = time.perf_counter()
+                result = _check(args, files[file], file)
+                print(render(result))
+                print(f"(visible examples of {files[file]}, {time.perf_counter() - started:.2f} s; "
+                      "watching for the next save)", flush=True)
+    except KeyboardInterrupt:
+        return 0
+
+
 @command("list")
 def cmd_list(args: argparse.Namespace) -> int:
-    from .katas import all_katas
-    from .runner import max_points
+    # From the generated index: no torch, no suites (a practice command answers at once).
+    from .katas.index import list_text
 
-    path = Path(args.path) if args.path else _default_path()
-    for kata in all_katas():
-        file = path / f"{kata.slug}.py"
-        if not file.is_file():
-            state = "missing"
-        elif file.read_text(errors="replace") == kata.render_stub():
-            state = "stub"
-        else:
-            state = "edited"
-        print(f"{kata.slug:28} {max_points(kata):5.1f} pts  {state:8} {kata.title}")
+    print(list_text(Path(args.path) if args.path else _default_path()))
     return 0
 
 
@@ -123,6 +224,26 @@ def cmd_grade_batch(args: argparse.Namespace) -> int:
     from .batch.cli import grade_batch_main
 
     return grade_batch_main(args)
+
+
+@command("merge")
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .batch.cli import merge_main
+
+    return merge_main(args)
+
+
+@command("report")
+def cmd_report(args: argparse.Namespace) -> int:
+    from .batch.gradebook import Gradebook
+    from .report.class_report import write_report
+
+    if not Path(args.gradebook).is_file():
+        raise UsageError(f"no gradebook at {args.gradebook}; run `gradkata grade-batch` first or pass --gradebook")
+    with Gradebook(args.gradebook) as book:
+        data = write_report(book, Path(args.output), title=args.title or "")
+    print(f"class report: {len(data.rows)} students -> {args.output} (one self-contained file)")
+    return 0
 
 
 @command("export")
@@ -162,38 +283,60 @@ def cmd_katas(args: argparse.Namespace) -> int:
 
 @command("mistakes")
 def cmd_mistakes(args: argparse.Namespace) -> int:
-    from .mistakes import listing
+    from .katas.index import mistakes_text
 
-    print(listing(args.slug, verbose=args.verbose))
+    print(mistakes_text(args.slug, verbose=args.verbose))
     return 0
+
+
+def _no_server(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-server", action="store_true",
+                   help="grade in this process, not on the resident grader (also: GRADKATA_NO_SERVER=1)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gradkata", description="Gradient-clipping katas and their autograder.")
+    from ._version import __version__
+
+    parser.add_argument("--version", action="version", version=f"gradkata {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("grade", help="grade submissions (folders, .py files or notebooks)")
     p.add_argument("paths", nargs="*", help="submissions; default: exercises/")
     p.add_argument("--kata", action="append", metavar="SLUG", help="grade only this kata (repeatable)")
-    p.add_argument("--json", metavar="FILE", help="write Gradescope's results.json here")
+    p.add_argument("--json", metavar="FILE", help="write Gradescope's results.json here (`-`: to stdout, the report then on stderr; "
+                        "several submissions: a folder, or with `-` a JSON list)")
+    p.add_argument("--config", metavar="TOML", help="course config: a [tiers] table of weights (default: "
+                   "$GRADKATA_CONFIG, else interview and parity count, performance is advice)")
     p.add_argument("--seed", type=int, help="hypothesis seed (default: a fresh one, shown in the report)")
     p.add_argument("--examples", type=int, default=30, help="hypothesis examples per property test")
     p.add_argument("--timeout", type=float, help="wall-clock seconds per call")
     p.add_argument("--require-sandbox", action="store_true",
                    help="refuse to grade (exit 1) unless every sandbox layer is active here")
-    from .serve import DEFAULT_SOCKET
+    p.add_argument("--server", nargs="?", const="", metavar="SOCKET",
+                   help="grade on the `gradkata serve` listening on SOCKET (default: yours), and fail if there is none "
+                        "(without it: this user's warm grader, started on first use)")
+    _no_server(p)
 
-    p.add_argument("--server", nargs="?", const=str(DEFAULT_SOCKET), metavar="SOCKET",
-                   help=f"grade on a running `gradkata serve` (warm: no start-up; default socket {DEFAULT_SOCKET})")
-
-    p = sub.add_parser("serve", help="a resident grader that `grade --server` uses: start-up paid once")
-    p.add_argument("--socket", default=str(DEFAULT_SOCKET), help="Unix socket to listen on (default: %(default)s)")
+    p = sub.add_parser("serve", help="a resident grader (check and grade start one for you): start-up paid once")
+    p.add_argument("--socket", help="Unix socket to listen on (default: in your private runtime folder, "
+                                    "where check and grade look)")
     p.add_argument("--seed", type=int, help="hypothesis seed of requests that give none (default: a fresh one)")
+    p.add_argument("--idle", type=float, metavar="SECONDS",
+                   help="stop after this long with no request (default: never)")
 
     p = sub.add_parser("check", help="run one kata's visible examples (fast, for practice)")
     p.add_argument("slug")
     p.add_argument("path", nargs="?", help="folder or file with the code; default: exercises/")
     p.add_argument("--seed", type=int)
+    _no_server(p)
+
+    p = sub.add_parser("watch", help="check an exercise again on every save")
+    p.add_argument("slug", nargs="?", help="the kata to watch (default: every exercise file in the folder)")
+    p.add_argument("path", nargs="?", help="folder or file with the code; default: exercises/")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--interval", type=float, default=0.05, help="seconds between looks at the files")
+    _no_server(p)
 
     p = sub.add_parser("doctor", help="show which sandbox layers work on this machine and what they cost")
     p.add_argument("--strict", action="store_true", help="exit 1 when a layer is missing")
@@ -201,12 +344,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list the katas, their points and the state of your copy")
     p.add_argument("path", nargs="?", help="exercise folder; default: exercises/")
 
-    from .batch.cli import add_grade_batch_arguments
+    from .batch.cli import add_grade_batch_arguments, add_merge_arguments
     from .export.cli import add_export_arguments
     from .gradescope.cli import add_gradescope_arguments
     from .release.cli import add_release_arguments
 
     add_grade_batch_arguments(sub.add_parser("grade-batch", help="grade a folder of submissions into a gradebook"))
+    add_merge_arguments(sub.add_parser("merge", help="combine gradebooks (the shards of `grade-batch --shard`)"))
+    p = sub.add_parser("report", help="a self-contained HTML class report (plots) from the gradebook")
+    p.add_argument("--gradebook", default="gradebook.sqlite", help="SQLite gradebook (default: %(default)s)")
+    p.add_argument("-o", "--output", default="class_report.html", help="HTML file to write (default: %(default)s)")
+    p.add_argument("--title", help="the page's heading (default: names the gradebook)")
     add_export_arguments(sub.add_parser("export", help="CSV grades, feedback and results.json from the gradebook"))
     add_release_arguments(sub.add_parser("release", help="write the student hand-out (no solutions, no suites)"))
     add_gradescope_arguments(sub.add_parser("gradescope", help="build Gradescope's autograder zip"))

@@ -297,10 +297,13 @@ def choose(books: dict[str, dict[tuple, bool]], mistakes: list[Mistake], tree: a
     score = {mid: _share(book) for mid, book in books.items()}
     if not score:
         return []
+    by_id = {m.id: m for m in mistakes}
     ranked = sorted(score.values(), reverse=True)
     best, runner_up = ranked[0], (ranked[1] if len(ranked) > 1 else 0.0)
     if best < MIN_AGREEMENT and not (best >= WEAK_AGREEMENT and best - runner_up >= WEAK_MARGIN):
-        return []
+        # No single mistake explains the code: two at once may (a function can hold two bugs).
+        pair = best_pair(books, score, by_id, tree)
+        return [by_id[mid] for mid in pair] if pair else []
     matched = refine([m for m in mistakes if score[m.id] >= best - TIE_MARGIN], tree)
     first = books[matched[0].id]
     residue = {unit for unit, hit in first.items() if not hit}
@@ -311,8 +314,94 @@ def choose(books: dict[str, dict[tuple, bool]], mistakes: list[Mistake], tree: a
         extra = max(explains, key=explains.get, default=None)
         if extra is not None and explains[extra] >= MIN_AGREEMENT and (
                 score[extra] >= WEAK_AGREEMENT * 0.8 or _share_apart(books[extra], first) >= MIN_AGREEMENT):
-            matched.append(next(m for m in mistakes if m.id == extra))
+            matched.append(by_id[extra])
+            return matched
+    if residue:
+        # The first mistake leaves units unexplained: a second one that the code shows
+        # on its own units (and that keeps everything else consistent) is named too.
+        second = _second(books, matched[0].id, {m.id for m in matched})
+        if second is not None:
+            matched.append(by_id[second])
     return matched
+
+
+# Pairs are tried among this many best single matches (cost: K^2 / 2 coverage counts).
+PAIR_CANDIDATES = 8
+# Pairs within this much coverage of the best are decided by the static checks first:
+# a mutant that raises everywhere "explains" every crash of a code with two bugs.
+PAIR_MARGIN = 0.1
+
+
+def lookup(book: dict[tuple, bool], unit: tuple) -> bool:
+    """Does the code behave as ``book``'s mutant on ``unit`` (scenario, key)?
+
+    A scenario's units are its observation keys, or the whole outcome ("") where
+    something raised, so two books may cut the same scenario differently: the
+    whole outcome stands for every key, and every key for the whole. A unit
+    missing altogether is one where the mutant and the code both behave as the
+    reference: consistent with that mistake."""
+    if unit in book:
+        return book[unit]
+    scenario, key = unit
+    if (scenario, "") in book:
+        return book[(scenario, "")]
+    if key == "":
+        parts = [hit for (i, _), hit in book.items() if i == scenario]
+        return all(parts)
+    return True
+
+
+def _proof(book: dict[tuple, bool], other: dict[tuple, bool]) -> int:
+    """Units where ``book``'s mutant matches the code and ``other``'s does not:
+    evidence of this mistake that the other cannot account for."""
+    return sum(1 for u, hit in book.items() if hit and not lookup(other, u))
+
+
+def coverage(a: dict[tuple, bool], b: dict[tuple, bool]) -> float:
+    """Share of the units informative for either mistake where the code behaves as one of them."""
+    units = set(a) | set(b)
+    if not units:
+        return 0.0
+    return sum(1 for u in units if lookup(a, u) or lookup(b, u)) / len(units)
+
+
+def best_pair(books: dict[str, dict[tuple, bool]], score: dict[str, float], by_id: dict[str, Mistake],
+              tree: ast.Module | None) -> tuple[str, ...]:
+    """Two mistakes that together explain the code, each with evidence of its own; () if none.
+    Pairs that explain it about equally well are told apart by the static checks (one
+    that fires wins, one that does not loses), then by how well each mistake fits alone."""
+    top = sorted(score, key=score.get, reverse=True)[:PAIR_CANDIDATES]
+    pairs = {}
+    for i, a in enumerate(top):
+        for b in top[i + 1:]:
+            if min(_proof(books[a], books[b]), _proof(books[b], books[a])) >= 1:
+                cover = coverage(books[a], books[b])
+                if cover >= MIN_AGREEMENT:
+                    pairs[(a, b)] = cover
+    if not pairs:
+        return ()
+    best = max(pairs.values())
+
+    def static_vote(pair: tuple[str, str]) -> int:
+        if tree is None:
+            return 0
+        return sum((1 if _fires(by_id[m], tree) else -1) for m in pair if by_id[m].static is not None)
+
+    close_ones = [p for p, c in pairs.items() if c >= best - PAIR_MARGIN]
+    return max(close_ones, key=lambda p: (static_vote(p), pairs[p], score[p[0]] + score[p[1]]))
+
+
+def _second(books: dict[str, dict[tuple, bool]], first: str, taken: set[str]) -> str | None:
+    """A second mistake beside ``first``: the pair explains the code, the second adds proof."""
+    alone = _share(books[first])
+    best, best_cover = None, max(MIN_AGREEMENT, alone)
+    for mid, book in books.items():
+        if mid in taken or _proof(book, books[first]) < 2:
+            continue
+        cover = coverage(books[first], book)
+        if cover > best_cover:
+            best, best_cover = mid, cover
+    return best
 
 
 def _share_apart(book: dict[tuple, bool], first: dict[tuple, bool]) -> float:
@@ -459,7 +548,7 @@ def host_sync_in_loop(tree: ast.Module) -> bool:
     return False
 
 
-HOST_SYNC = ("host-sync-per-tensor", "Advice: one host-device sync per tensor",
+HOST_SYNC = ("host-sync-per-tensor", "One host-device sync per tensor",
              "Your code calls .item() inside a loop over the gradients. Each call waits for the GPU to finish "
              "and copies a number back to the CPU, once per tensor.\nWhy it matters: a model has hundreds of "
              "parameter tensors, so clipping stalls the GPU hundreds of times per step (no points are taken "
@@ -483,7 +572,20 @@ def delegation(kata: Kata, names: Iterable[str]) -> Diagnosis:
                  "how you learn what the built-in does and what it quietly handles; PyTorch is the grader's "
                  "oracle, not yours.\nFix: remove the call and the import. To compare with torch "
                  "while you work, do it under `if __name__ == \"__main__\":`, which the grader ignores."),
-        evidence="named in the source" if names else "")
+        evidence="called while grading")
+
+
+def named_not_called(kata: Kata, names: Iterable[str]) -> Diagnosis:
+    """A built-in the source names (an import, an attribute) that no call reached while grading."""
+    listed = ", ".join(f"torch.nn.utils.{n}" for n in sorted(set(names)))
+    return Diagnosis(
+        kata=kata.slug, mistake=f"{kata.slug}/names-builtin", title="Names PyTorch's built-in without calling it",
+        message=(f"Your file imports or names {listed}, but no call reached it while your code was graded, so "
+                 "no points are taken off.\nWhy it matters: this kata's policy is that you write the clipping "
+                 "yourself; a call to the built-in, in any branch the grader reaches, earns no points for the "
+                 "kata.\nFix: remove the import, or keep your comparisons with torch under "
+                 "`if __name__ == \"__main__\":`, which the grader ignores."),
+        evidence="named in the source only", advice=True)
 
 
 def as_diagnosis(mistake: Mistake, evidence: str = "") -> Diagnosis:
@@ -526,19 +628,22 @@ def diagnose_judge(judge: Judge, checks: list[CheckResult], source: bytes | None
     """Diagnoses for one kata of one submission, after its suite ran (child still alive)."""
     kata, tree = judge.kata, parse(source)
     static_hits = forbidden_references(tree, kata.forbid, kata.functions) if tree is not None else []
-    if static_hits or judge.delegated:
-        judge.delegated.update(static_hits)  # zeroes the kata, as the runtime tripwire does
+    if judge.delegated:  # the tripwire saw a call: the kata is zeroed (runner._conclude)
         return [delegation(kata, judge.delegated)]
+    # Named in the source but never called (an unused import, a branch the grader never
+    # reaches): said as advice; the score stands on what the code did.
+    notes = [named_not_called(kata, static_hits)] if static_hits else []
     if not failed(checks) or _all_not_implemented(checks):
-        return []
+        return notes
     evidence = evidence_from_calls(kata, judge.calls)
     alive = judge.child is not None and judge.child.dead is None
     if alive:
         evidence += evidence_from_probes(kata, _asker(judge))
     found = [as_diagnosis(m, "outputs match") for m in behavioural(kata, evidence, tree)]
     if tree is not None and _advises_host_sync(kata) and host_sync_in_loop(tree):
-        found.append(Diagnosis(kata.slug, f"{kata.slug}/{HOST_SYNC[0]}", HOST_SYNC[1], HOST_SYNC[2], "static"))
-    return found
+        found.append(Diagnosis(kata.slug, f"{kata.slug}/{HOST_SYNC[0]}", HOST_SYNC[1], HOST_SYNC[2], "static",
+                               advice=True))
+    return found + notes
 
 
 def diagnose_all(judges: dict[str, Judge], checks: dict[str, list[CheckResult]],

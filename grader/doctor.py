@@ -8,6 +8,7 @@ import time
 from .pool import ALL_LAYERS, Limits, Zygote
 
 PROBE_SOURCE = "def f():\n    return 1\n"
+NOT_USED: dict[str, str] = {}  # layers considered and left out, with why
 
 
 def spawn_cost_ms(zygote: Zygote, n: int = 5) -> float:
@@ -35,6 +36,8 @@ def report(limits: Limits | None = None) -> tuple[list[str], bool]:
             state = "active " if entry.get("active") else "MISSING"
             cost = f"{entry['cost_ms']:6.2f} ms" if "cost_ms" in entry else "      -  "
             lines.append(f"  {name:9} {state} {cost}  {entry.get('note', 'not probed')}")
+        for name, why in NOT_USED.items():
+            lines.append(f"  {name:9} not used       -    {why}")
         lines.append(f"per child: fork + confinement + import + handshake {spawn_cost_ms(zygote):.1f} ms (median of 5)")
         complete = not zygote.missing()
     lines.append("sandbox: complete" if complete else

@@ -6,8 +6,9 @@ the same way; the candidate's arrive over the wire as plain data.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import importlib
+import io
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -17,6 +18,7 @@ import numpy as np
 from ._errors import SuiteSignal, WorkerFault
 from .katas import Kata
 from .pool import Child, call_message
+from .worker import harness as drivers
 from .worker import wire
 
 
@@ -71,13 +73,13 @@ def cached_observe(kata: Kata, role: str, funcs: Callable[[], dict[str, Callable
     The cached arrays are read-only and shared; each caller gets its own
     dictionaries and lists (a suite may edit those, never the numbers).
     """
-    key = (kata.slug, role, key if key is not None else scenario_key(kata.harness, scenario))
-    if key not in _CACHE:
+    entry = (kata.slug, role, key if key is not None else scenario_key(kata.harness, scenario))
+    if entry not in _CACHE:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.clear()
         # On a private copy: the memoised key must keep describing the scenario.
-        _CACHE[key] = _freeze(observe(kata, funcs(), wire.decode(wire.encode(scenario))))
-    return _fresh(_CACHE[key])
+        _CACHE[entry] = _freeze(observe(kata, funcs(), wire.decode(wire.encode(scenario))))
+    return _fresh(_CACHE[entry])
 
 
 def _freeze(obs: Any) -> Any:
@@ -101,12 +103,28 @@ def _fresh(obs: Any) -> Any:
     return obs
 
 
+class _Discard(io.TextIOBase):
+    """A text stream that keeps nothing: where trusted code's prints go."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+_SINK = _Discard()
+
+
 def observe(kata: Kata, funcs: dict[str, Callable], scenario: dict) -> dict:
     """Run trusted implementations (reference, oracle, mutant) through the kata's harness."""
-    harness = importlib.import_module(f"gradkata.worker.harness.{kata.harness}")
-    with warnings.catch_warnings():
+    harness = drivers.get(kata.harness)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(_SINK), contextlib.redirect_stderr(_SINK):
         # torch warns on empty generators and deprecated names; not our business here.
         warnings.simplefilter("ignore")
+        # References and mutants of the training katas log as they train ("Epoch 1:
+        # train loss ..."); run here, in the grading process, those lines would land
+        # in the user's report (and in any `--json -` a tool reads from stdout).
         return _normalise(harness.run(funcs, scenario))
 
 
@@ -125,6 +143,9 @@ class Judge:
     calls: list[Call] = field(default_factory=list)
     delegated: set[str] = field(default_factory=set)
     max_log: int = 400
+    # A passing check's advice (the performance tier's measured figures): set by
+    # the test, taken by the Reporter into that check's message.
+    note: str = ""
     _memo: tuple[dict, bytes, bytes] | None = field(default=None, repr=False)
 
     def _repr_pretty_(self, printer, cycle) -> None:

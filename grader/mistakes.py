@@ -95,3 +95,25 @@ def listing(slug: str | None = None, verbose: bool = False) -> str:
             if verbose:
                 lines.extend(f"      {line}" for line in m.feedback().splitlines())
     return "\n".join(lines)
+
+
+def grad_truth_test(tree: "ast.Module") -> bool:
+    """Static check: the truth value of a ``.grad`` is tested (``filter(lambda p: p.grad, ...)``,
+    ``if p.grad:``, ``[p for p in ps if p.grad]``) instead of ``p.grad is not None``."""
+
+    def is_grad(node: ast.AST) -> bool:
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            node = node.operand
+        if isinstance(node, ast.BoolOp):
+            return any(is_grad(v) for v in node.values)
+        return isinstance(node, ast.Attribute) and node.attr == "grad"
+
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.If, ast.While, ast.IfExp)) and is_grad(node.test):
+            return True
+        if isinstance(node, ast.comprehension) and any(is_grad(cond) for cond in node.ifs):
+            return True
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "filter" and node.args \
+                and isinstance(node.args[0], ast.Lambda) and is_grad(node.args[0].body):
+            return True
+    return False

@@ -126,7 +126,7 @@ class _Filter:
             self.defined.add(node.name)
             return True
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            targets: list[ast.expr] = list(node.targets) if isinstance(node, ast.Assign) else [node.target]
             names = _target_names(targets)
             value = node.value
             # Calling the notebook's own functions at import time would run demos (or a

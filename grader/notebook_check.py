@@ -30,8 +30,6 @@ import io
 import json
 import os
 import select
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -116,19 +114,16 @@ class _Shared(_Link):
     """A grading server already running (``--listen PATH``), named by $GRADKATA_GRADER_SOCKET.
 
     Many kernels (a test run, a course server) then share one warm grader
-    instead of each starting torch and a sandbox of its own.
+    instead of each starting torch and a sandbox of its own. The connection
+    checks that the server is this user's own (:class:`gradkata.sockets.Client`).
     """
 
     def __init__(self, path: str) -> None:
+        from .sockets import Client
+
         self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            self.sock.connect(path)
-        except OSError:
-            self.sock.close()
-            raise
-        self.reader = self.sock.makefile("rb")
-        self.writer = self.sock.makefile("wb")
+        self.client = Client(Path(path), timeout_s=REPLY_TIMEOUT_S)
+        self.reader, self.writer = self.client.reader, self.client.writer
         self.open = True
 
     def alive(self) -> bool:
@@ -139,9 +134,7 @@ class _Shared(_Link):
 
     def close(self) -> None:
         self.open = False
-        for stream in (self.reader, self.writer, self.sock):
-            with contextlib.suppress(OSError):
-                stream.close()
+        self.client.close()
 
 
 _SERVER: _Link | None = None
@@ -363,57 +356,39 @@ class _Grader:
             self.zygote.close()
 
 
-def _stdout_to_stderr() -> IO[str]:
-    """The real stdout, for replies; print() from pytest or a warning goes to stderr instead."""
-    replies = os.fdopen(os.dup(1), "w", buffering=1)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    return replies
+def answer_stdin() -> int:
+    """Answer grading requests on stdin until it closes (the kernel that started this process went away)."""
+    from .sockets import answer_lines, stdout_for_replies
 
-
-def serve() -> int:
-    """Answer grading requests on stdin until it closes (the kernel went away)."""
-    replies = _stdout_to_stderr()
+    replies = stdout_for_replies()
     grader = _Grader()
     try:
-        for line in sys.stdin:
-            replies.write(json.dumps(grader.answer(json.loads(line))) + "\n")
+        answer_lines(sys.stdin.buffer, replies.buffer, grader.answer)  # type: ignore[attr-defined]
     finally:
         grader.close()
     return 0
 
 
-def _connection(grader: _Grader, conn: socket.socket) -> None:
-    with conn, conn.makefile("rb") as reader, conn.makefile("wb") as writer:
-        for line in reader:
-            writer.write((json.dumps(grader.answer(json.loads(line))) + "\n").encode())
-            writer.flush()
-
-
 def listen(path: str) -> int:
-    """Serve every kernel that connects to the Unix socket ``path``, until SIGTERM or SIGINT."""
-    _stdout_to_stderr()
+    """Serve every kernel of this user's that connects to the Unix socket ``path``, until SIGTERM or SIGINT."""
+    from .serve import code_digest
+    from .sockets import LineServer, stdout_for_replies
+    from ._version import __version__
+
+    stdout_for_replies()
+    server = LineServer(Path(path), lambda request: {}, {"gradkata": __version__, "digest": code_digest()})
     grader = _Grader()
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(path)
-    os.chmod(path, 0o600)  # only this user's kernels
-    server.listen()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server.handle = grader.answer
     print(f"gradkata grading server listening on {path}", file=sys.stderr, flush=True)
     try:
-        while True:
-            conn, _ = server.accept()
-            threading.Thread(target=_connection, args=(grader, conn), daemon=True).start()
+        return server.run()
     finally:
-        server.close()
-        with contextlib.suppress(OSError):
-            os.unlink(path)
         grader.close()
 
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--serve"]:
-        sys.exit(serve())
+        sys.exit(answer_stdin())
     if len(sys.argv) == 3 and sys.argv[1] == "--listen":
         sys.exit(listen(sys.argv[2]))
     print("usage: python -m gradkata.notebook_check --serve  (started by gradkata.notebook_check.check)\n"

@@ -23,6 +23,7 @@ from typing import Any, Iterable
 
 from ._errors import SandboxUnavailable, WorkerFault, WorkerStartError
 from .worker import wire
+from .worker.harness import driver_files
 
 WORKER_SOURCE = Path(__file__).parent / "worker"
 # Single-threaded before torch is imported: forking after OpenMP has started hangs.
@@ -36,10 +37,11 @@ THREAD_ENV = {
 }
 # -S: no site processing, so no .pth hook (an editable install's would make the
 # project importable in the worker); the site-packages directories are passed instead.
-BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); sys.path.extend(sys.argv[3:]); from worker import zygote; "
+BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); sys.path.extend(sys.argv[3:]); from gradkata.worker import zygote; "
         "zygote.main([int(fd) for fd in sys.argv[2].split(',')])")
 # Layers a child can have; --require-sandbox wants them all.
-ALL_LAYERS = ("rlimits", "netns", "uid", "landlock", "seccomp")
+# "guard": PyTorch's clipping unreadable and disarmed, in the children of katas that forbid delegation.
+ALL_LAYERS = ("rlimits", "netns", "pidns", "scratch", "uid", "landlock", "seccomp", "guard")
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class Limits:
     mem_mib: int = 1024
     nproc: int = 256
     output_kib: int = 8
+    scratch_mib: float = 16.0  # the child's scratch folder is a tmpfs of this size
+    collective_s: float = 2.0  # a torch.distributed collective waiting longer has lost a rank (deadlock)
     # Layers to leave off (tests, benchmarks, a machine where one misbehaves); they then count as
     # missing, so --require-sandbox refuses. Default: GRADKATA_SANDBOX_OFF="seccomp,landlock".
     disable: tuple[str, ...] = field(default_factory=lambda: tuple(
@@ -63,7 +67,8 @@ class Limits:
 
     def for_child(self) -> dict:
         return {"cpu_s": self.cpu_s, "fsize_mib": self.fsize_mib, "nofile": self.nofile, "as_mib": self.as_mib,
-                "mem_mib": self.mem_mib, "nproc": self.nproc}
+                "mem_mib": self.mem_mib, "nproc": self.nproc, "scratch_mib": self.scratch_mib,
+                "collective_s": self.collective_s}
 
 
 @dataclass
@@ -188,6 +193,42 @@ def _site_dirs() -> list[str]:
     return [p for p in site.getsitepackages() if os.path.isdir(p)]
 
 
+OWNER_FILE = "owner"  # in a zygote's root: "<pid> <start time>" of the process that owns it
+
+
+def _start_time(pid: int) -> str | None:
+    """When ``pid`` started (clock ticks since boot), so a reused pid is not taken for the owner."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def remove_stale_roots(tmp: str | None = None) -> list[Path]:
+    """Remove the temp folders of zygotes whose owner is gone without cleaning up (a SIGKILL,
+    an OOM kill): ours (same uid), with an owner file naming a process that no longer runs."""
+    removed = []
+    for path in sorted(Path(tmp or tempfile.gettempdir()).glob("gradkata-*")):
+        try:
+            if path.is_symlink() or not path.is_dir() or path.stat().st_uid != os.getuid():
+                continue
+            pid, start = (path / OWNER_FILE).read_text().split()
+        except (OSError, ValueError):
+            continue  # no owner file yet (being created) or not one of ours
+        if _start_time(int(pid)) != start:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _new_root() -> Path:
+    remove_stale_roots()
+    root = Path(tempfile.mkdtemp(prefix="gradkata-"))
+    (root / OWNER_FILE).write_text(f"{os.getpid()} {_start_time(os.getpid())}")
+    return root
+
+
 @dataclass
 class Share:
     """Another trusted process's way into a running zygote (a batch worker's): pass it
@@ -197,6 +238,21 @@ class Share:
     control: socket.socket
     limits: Limits
     tag: str
+
+
+def _copy_worker(lib: Path) -> None:
+    """A private ``gradkata`` for the worker: the worker package and the katas' drivers, nothing else.
+
+    The worker never sees where the project (and its references, suites and
+    mutants) lives; drivers keep their import name, ``gradkata.katas.<slug>.driver``.
+    """
+    package = lib / "gradkata"
+    shutil.copytree(WORKER_SOURCE, package / "worker", ignore=shutil.ignore_patterns("__pycache__"),
+                    dirs_exist_ok=True)
+    (package / "__init__.py").write_text('"""The worker\'s private gradkata: the worker package and the drivers."""\n')
+    for slug, source in driver_files().items():
+        (package / "katas" / slug).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, package / "katas" / slug / "driver.py")
 
 
 class Zygote:
@@ -213,7 +269,7 @@ class Zygote:
         self.limits = share.limits if share else limits or Limits()
         self.drivers = sorted(set(drivers or ()))
         self.owned = share is None
-        self.root = Path(share.root) if share else Path(tempfile.mkdtemp(prefix="gradkata-"))
+        self.root = Path(share.root) if share else _new_root()
         self.tag = share.tag if share else ""
         self.proc: subprocess.Popen | None = None
         self.control: socket.socket | None = share.control if share else None
@@ -237,9 +293,7 @@ class Zygote:
         # Traversable but not listable: children (another uid) reach their own scratch by its path.
         os.chmod(self.root, 0o711)
         lib = self.root / "lib"
-        # A private copy: the worker never sees where the project (and its solutions) lives.
-        shutil.copytree(WORKER_SOURCE, lib / "worker", ignore=shutil.ignore_patterns("__pycache__"),
-                        dirs_exist_ok=True)
+        _copy_worker(lib)
         (self.root / "jobs").mkdir(exist_ok=True)
         os.chmod(self.root / "jobs", 0o711)
         pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(1 + shares)]
@@ -308,7 +362,7 @@ class Zygote:
         self._stop()
         if not self.owned:  # the shared one is gone: go on with one of this process's own
             self.owned, self.tag = True, ""
-            self.root = Path(tempfile.mkdtemp(prefix="gradkata-"))
+            self.root = _new_root()
         self.restarts += 1
         self.start()
 

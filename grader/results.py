@@ -26,9 +26,22 @@ class CheckResult:
     status: Status
     message: str = ""
     visible: bool = False
+    tier: str = "interview"  # gradkata.tiers: interview, parity or performance
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "status": self.status.value}
+
+
+@dataclass
+class TierScore:
+    """A kata's points in one tier: earned, possible, and the weight the course policy gives them."""
+
+    score: float
+    max_score: float
+    weight: float = 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
@@ -40,6 +53,12 @@ class Diagnosis:
     title: str
     message: str
     evidence: str = ""
+    advice: bool = False  # advice costs no points (a host sync, a built-in named but never called)
+
+    @property
+    def label(self) -> str:
+        """How reports introduce it: a mistake, or an advice that takes nothing off."""
+        return "Advice" if self.advice else "Mistake"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,10 +75,13 @@ class KataResult:
     diagnoses: list[Diagnosis] = field(default_factory=list)
     output: str = ""
     elapsed_s: float = 0.0
+    # Per tier, in tier order (gradkata.tiers.apply fills it); score/max_score are the weighted totals.
+    tiers: dict[str, TierScore] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "slug": self.slug, "score": self.score, "max_score": self.max_score, "status": self.status.value,
+            "tiers": {name: t.to_dict() for name, t in self.tiers.items()},
             "reason": self.reason, "checks": [c.to_dict() for c in self.checks],
             "diagnoses": [d.to_dict() for d in self.diagnoses], "output": self.output, "elapsed_s": self.elapsed_s,
         }
@@ -72,6 +94,7 @@ class KataResult:
             checks=[CheckResult(**{**c, "status": Status(c["status"])}) for c in d.get("checks", [])],
             diagnoses=[Diagnosis(**x) for x in d.get("diagnoses", [])],
             output=d.get("output", ""), elapsed_s=d.get("elapsed_s", 0.0),
+            tiers={name: TierScore(**t) for name, t in d.get("tiers", {}).items()},
         )
 
 
@@ -84,6 +107,7 @@ class SubmissionResult:
     elapsed_s: float = 0.0
     sandbox: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    policy: dict[str, float] = field(default_factory=dict)  # tier -> weight the scores were computed with
 
     @property
     def score(self) -> float:
@@ -101,7 +125,7 @@ class SubmissionResult:
         return {
             "submission": self.submission, "score": self.score, "max_score": self.max_score, "seed": self.seed,
             "grader_version": self.grader_version, "elapsed_s": self.elapsed_s, "sandbox": self.sandbox,
-            "notes": self.notes, "katas": [k.to_dict() for k in self.katas],
+            "notes": self.notes, "policy": self.policy, "katas": [k.to_dict() for k in self.katas],
         }
 
     @classmethod
@@ -109,5 +133,5 @@ class SubmissionResult:
         return cls(
             submission=d["submission"], katas=[KataResult.from_dict(k) for k in d["katas"]], seed=d["seed"],
             grader_version=d["grader_version"], elapsed_s=d.get("elapsed_s", 0.0), sandbox=d.get("sandbox", []),
-            notes=d.get("notes", []),
+            notes=d.get("notes", []), policy=d.get("policy", {}),
         )

@@ -22,6 +22,7 @@ from .judge import CandidateRaised, Delegated, Judge
 from .katas import Kata
 from .pool import Child, Zygote
 from .results import CheckResult, KataResult, Status
+from .tiers import DEFAULT_POLICY, TierPolicy, apply, tier_of
 
 SUITE_INI = Path(__file__).parent / "katas" / "suite.ini"
 # Plugins the hidden suites do not need; unraisableexception alone costs a
@@ -111,19 +112,31 @@ class Reporter:
         slug = item.module.KATA
         marker = item.get_closest_marker("points")
         pts = float(marker.args[0]) if marker else 1.0
+        note, self.judges[slug].note = self.judges[slug].note, ""
         if report.passed:
-            status, message = Status.PASSED, ""
+            status, message = Status.PASSED, note
         else:
             status, message = _message(exc) if exc else (Status.ERROR, str(report.longrepr)[-2000:])
         self.results.setdefault(slug, []).append(CheckResult(
             kata=slug, name=item.name, score=pts if status is Status.PASSED else 0.0, max_score=pts, status=status,
-            message=message, visible=item.get_closest_marker("visible") is not None,
+            message=message, visible=item.get_closest_marker("visible") is not None, tier=tier_of(item),
         ))
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    """A hidden test as collected: what `gradkata check` lists."""
+
+    name: str
+    tier: str
+    points: float
+    visible: bool
+    doc: str
 
 
 class _Collector:
     def __init__(self) -> None:
-        self.points: dict[str, float] = {}
+        self.checks: dict[str, list[CheckInfo]] = {}
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
@@ -131,27 +144,46 @@ class _Collector:
             if skip is not None and skip.args and skip.args[0] is True:
                 continue
             marker = item.get_closest_marker("points")
-            slug = item.module.KATA
-            self.points[slug] = self.points.get(slug, 0.0) + (float(marker.args[0]) if marker else 1.0)
+            doc = (getattr(getattr(item, "obj", None), "__doc__", None) or "").strip().split("\n")[0]
+            self.checks.setdefault(item.module.KATA, []).append(CheckInfo(
+                item.name, tier_of(item), float(marker.args[0]) if marker else 1.0,
+                item.get_closest_marker("visible") is not None, doc))
 
 
-_POINTS: dict[str, float] = {}
+_CHECKS: dict[str, list[CheckInfo]] = {}
 
 
-def max_points(kata: Kata) -> float:
-    """The points a kata is worth (tests skipped on this machine, such as CUDA ones, excluded)."""
-    return points_of([kata])[kata.slug]
+def max_points(kata: Kata, policy: TierPolicy = DEFAULT_POLICY) -> float:
+    """The points a kata is worth under ``policy`` (tests skipped here, such as CUDA ones, excluded)."""
+    return sum(pts * policy.weight(tier) for tier, pts in tier_points(kata).items())
 
 
-def points_of(katas: Sequence[Kata]) -> dict[str, float]:
-    """``max_points`` of several katas, with one pytest collection for all those not yet known."""
-    unknown = [k for k in katas if k.slug not in _POINTS]
+def tier_points(kata: Kata | str) -> dict[str, float]:
+    """A kata's raw points per tier (before the policy's weights)."""
+    from .katas import get
+
+    kata = get(kata) if isinstance(kata, str) else kata
+    out: dict[str, float] = {}
+    for check in checks_of([kata])[kata.slug]:
+        out[check.tier] = out.get(check.tier, 0.0) + check.points
+    return out
+
+
+def checks_of(katas: Sequence[Kata]) -> dict[str, list[CheckInfo]]:
+    """The collected checks of several katas, with one pytest collection for all those not yet known."""
+    unknown = [k for k in katas if k.slug not in _CHECKS]
     if unknown:
         collector = _Collector()
         pytest.main([*(str(k.suite_path) for k in unknown), *BASE_ARGS, "--collect-only"], plugins=[collector])
         for kata in unknown:
-            _POINTS[kata.slug] = collector.points.get(kata.slug, 0.0)
-    return {k.slug: _POINTS[k.slug] for k in katas}
+            _CHECKS[kata.slug] = collector.checks.get(kata.slug, [])
+    return {k.slug: _CHECKS[k.slug] for k in katas}
+
+
+def points_of(katas: Sequence[Kata], policy: TierPolicy = DEFAULT_POLICY) -> dict[str, float]:
+    """``max_points`` of several katas, with one pytest collection for all those not yet known."""
+    checks_of(katas)
+    return {k.slug: max_points(k, policy) for k in katas}
 
 
 @dataclass
@@ -225,18 +257,28 @@ def run_suites(judges: dict[str, Judge], katas: Iterable[Kata], *, seed: int, ex
     return job.checks
 
 
+TOP_LEVEL = 'your file runs code when imported: move it under `if __name__ == "__main__":`'
+
+
+class _ImportFailed(KataResult):
+    """An early result that every kata importing the same file shares: the file is imported
+    once per submission, with one budget (see :func:`_open_children`)."""
+
+
 def _open_child(zygote: Zygote, kata: Kata, source: bytes) -> tuple[Child | None, KataResult | None]:
     child = zygote.spawn(source, module=kata.slug, functions=list(kata.functions), forbid=list(kata.forbid),
                          harness=kata.harness)
     try:
         ready = child.handshake()
     except WorkerFault as fault:
-        return None, KataResult(kata.slug, 0.0, 0.0, Status.ERROR, f"{fault.kind} while importing: {fault.message}",
-                                output=child.output())
+        advice = f"{TOP_LEVEL} (" if fault.kind in ("timeout", "kata-timeout", "crash") else ""
+        return None, _ImportFailed(kata.slug, 0.0, 0.0, Status.ERROR,
+                                   f"{advice}{fault.kind} while importing: {fault.message}{')' if advice else ''}",
+                                   output=child.output())
     if ready.get("stage") == "import":
         err = CandidateRaised(ready.get("error") or {})
         child.close()
-        return None, KataResult(kata.slug, 0.0, 0.0, Status.ERROR, f"importing your file {err}")
+        return None, _ImportFailed(kata.slug, 0.0, 0.0, Status.ERROR, f"importing your file {err}")
     found = ready.get("found", {})
     missing = [n for n in kata.functions if found.get(n) == "missing"]
     if missing:
@@ -250,7 +292,8 @@ def _open_child(zygote: Zygote, kata: Kata, source: bytes) -> tuple[Child | None
     return child, None
 
 
-def _conclude(kata: Kata, judge: Judge, checks: list[CheckResult], output: str, elapsed: float) -> KataResult:
+def _conclude(kata: Kata, judge: Judge, checks: list[CheckResult], output: str, elapsed: float,
+              policy: TierPolicy = DEFAULT_POLICY) -> KataResult:
     if not checks:
         # A suite that failed to import or collect reports nothing; without this
         # the kata would read "passed" with 0 / 0.
@@ -259,8 +302,8 @@ def _conclude(kata: Kata, judge: Judge, checks: list[CheckResult], output: str, 
                           output=output, elapsed_s=elapsed)
     max_score = sum(c.max_score for c in checks)
     score = sum(c.score for c in checks)
-    result = KataResult(kata.slug, score, max_score, Status.PASSED if score == max_score else Status.FAILED,
-                        checks=checks, output=output, elapsed_s=elapsed)
+    result = apply(policy, KataResult(kata.slug, score, max_score, Status.FAILED, checks=checks, output=output,
+                                      elapsed_s=elapsed))
     if judge.fault is not None:
         _zero(result, f"{judge.fault.kind}: {judge.fault.message}")
     elif judge.delegated:
@@ -276,6 +319,8 @@ def _zero(result: KataResult, reason: str) -> None:
     result.score, result.status, result.reason = 0.0, Status.ERROR, reason
     for check in result.checks:
         check.score = 0.0
+    for tier in result.tiers.values():
+        tier.score = 0.0
 
 
 def _not_implemented(judge: Judge, check: CheckResult) -> bool:
@@ -287,6 +332,10 @@ def _open_children(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes |
     """A judge per kata whose code imported; an early result for every other kata."""
     judges: dict[str, Judge] = {}
     early: dict[str, KataResult] = {}
+    # A file whose import failed (it timed out, crashed or raised) is not imported again for the
+    # next kata it holds: one file with a training loop at top level cost the import timeout once
+    # per kata (131 s for 13 katas). Every kata of that file gets the same verdict at once.
+    failed: dict[bytes, KataResult] = {}
     try:
         for kata in katas:
             source = sources.get(kata.slug)
@@ -294,10 +343,17 @@ def _open_children(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes |
                 early[kata.slug] = KataResult(kata.slug, 0.0, max_points(kata), Status.NOT_ATTEMPTED,
                                               "no file for this kata")
                 continue
+            if source in failed:
+                first = failed[source]
+                early[kata.slug] = KataResult(kata.slug, 0.0, max_points(kata), first.status, first.reason,
+                                              output=first.output)
+                continue
             child, result = _open_child(zygote, kata, source)
             if result is not None:
-                result.max_score = max_points(kata)
-                early[kata.slug] = result
+                if isinstance(result, _ImportFailed):
+                    failed[source] = result
+                early[kata.slug] = KataResult(kata.slug, 0.0, max_points(kata), result.status, result.reason,
+                                              output=result.output)
             else:
                 judges[kata.slug] = Judge(kata, child)
     except BaseException:
@@ -313,7 +369,7 @@ def _close(judges: dict[str, Judge]) -> None:
 
 
 def _finish(katas: list[Kata], judges: dict[str, Judge], job: Job, sources: dict[str, bytes | None],
-            early: dict[str, KataResult], started: float) -> list[KataResult]:
+            early: dict[str, KataResult], started: float, policy: TierPolicy = DEFAULT_POLICY) -> list[KataResult]:
     try:
         # While the children live: diagnosis may put probes to a failing candidate.
         diagnoses = diagnose_all(judges, job.checks, sources)
@@ -322,11 +378,11 @@ def _finish(katas: list[Kata], judges: dict[str, Judge], job: Job, sources: dict
             if judge.child is not None:
                 judge.child.kill()
     elapsed = time.perf_counter() - started
-    results = dict(early)
+    results = {slug: apply(policy, r, tier_points(slug)) for slug, r in early.items()}
     for slug, judge in judges.items():
         kata = judge.kata
         results[slug] = _conclude(kata, judge, job.checks.get(slug, []), judge.child.output(),
-                                  elapsed / max(len(judges), 1))
+                                  elapsed / max(len(judges), 1), policy)
         results[slug].diagnoses = diagnoses.get(slug, [])
     return [results[k.slug] for k in katas]  # the caller closes the children (and removes their scratch)
 
@@ -336,7 +392,8 @@ T = TypeVar("T")
 
 def grade_each(zygote: Zygote, katas: list[Kata], work: Iterable[tuple[T, dict[str, bytes | None]]],
                on_result: Callable[[T, list[KataResult]], None], *, seed: int, examples: int = DEFAULT_EXAMPLES,
-               visible_only: bool = False, plugins: Sequence[object] = ()) -> None:
+               visible_only: bool = False, plugins: Sequence[object] = (),
+               policy: TierPolicy = DEFAULT_POLICY) -> None:
     """Grade many submissions in one suite session, calling ``on_result`` as each is done.
 
     ``work`` yields ``(tag, sources)``, ``sources`` mapping each kata slug to the
@@ -355,7 +412,7 @@ def grade_each(zygote: Zygote, katas: list[Kata], work: Iterable[tuple[T, dict[s
             try:
                 if judges:
                     yield job
-                results = _finish(katas, judges, job, sources, early, started)
+                results = _finish(katas, judges, job, sources, early, started, policy)
             finally:
                 _close(judges)  # also when the session stops half-way through this job
             on_result(tag, results)

@@ -1,4 +1,4 @@
-"""`gradkata serve`: a resident grader, so that `gradkata grade --server` starts warm.
+"""`gradkata serve`: a resident grader, so that `gradkata check` and `gradkata grade` start warm.
 
 Grading in a fresh process pays Python's start, torch's import (twice: here and
 in the zygote) and cold caches before the first submission: seconds that a
@@ -8,7 +8,14 @@ keeps one zygote and one suite session; requests with the same settings
 another, with the examples recorded from earlier requests replayed
 (:mod:`gradkata.batch.replay`); a request with other settings starts a new session.
 
-Protocol: one JSON line per request on a Unix socket only this user can open,
+`check` and `grade` use this user's warm grader when one runs, and start one
+on first use (:func:`warm_client`): detached, stopping by itself after
+``$GRADKATA_SERVER_IDLE`` seconds (default 900) with no request, replaced when
+the installed grader code or its settings change (the hello carries their
+:func:`code_digest`). ``--no-server`` or ``GRADKATA_NO_SERVER=1`` opts out.
+
+Protocol (:mod:`gradkata.sockets`: a hello line, then one JSON line per request,
+on a Unix socket in a directory only this user can enter),
 ``{"paths": [...], "katas": [...] | null, "seed": n | null, "examples": n,
 "visible_only": bool, "require_sandbox": bool}``; one JSON line back,
 ``{"results": [SubmissionResult as a dict, ...]}`` or ``{"error": text, "usage": bool}``.
@@ -18,23 +25,36 @@ students' code still runs only in the zygote's sandboxed children.
 
 from __future__ import annotations
 
-import json
+import contextlib
+import fcntl
+import hashlib
 import os
 import queue
-import socket
-import tempfile
+import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-DEFAULT_SOCKET = Path(tempfile.gettempdir()) / f"gradkata-{os.getuid()}.sock"
-MAX_REQUEST = 1 << 20
+from ._version import __version__
+
+from ._errors import UsageError
+from .sockets import Client, LineServer, default_socket
+
+SOCKET_NAME = "grader.sock"
+NO_SERVER_ENV = "GRADKATA_NO_SERVER"
+IDLE_ENV = "GRADKATA_SERVER_IDLE"
+DEFAULT_IDLE_S = 900.0
+START_TIMEOUT_S = 120.0
+# Variables that steer the server itself, not grading: a change does not make a server stale.
+_NOT_SETTINGS = {NO_SERVER_ENV, IDLE_ENV}
 
 
 @dataclass
 class _Request:
-    settings: tuple
+    settings: tuple[tuple[str, ...], int, int, bool]
     paths: list[Path]
     require_sandbox: bool
     results: list[Any] = field(default_factory=list)
@@ -60,11 +80,12 @@ class Server:
 
     def grade(self, request: dict) -> dict:
         from .api import select
+        from .runner import DEFAULT_EXAMPLES
 
         try:
             katas = tuple(k.slug for k in select(request.get("katas")))
             paths = [Path(p) for p in request["paths"]]
-            settings = (katas, int(request.get("seed") or self.seed), int(request.get("examples") or 30),
+            settings = (katas, int(request.get("seed") or self.seed), int(request.get("examples") or DEFAULT_EXAMPLES),
                         bool(request.get("visible_only")))
         except Exception as exc:  # an unknown kata, a malformed request
             return {"error": str(exc) or type(exc).__name__, "usage": True}
@@ -94,17 +115,18 @@ class Server:
             katas, seed, examples, visible_only = first.settings
             current = [first]
 
-            def work():
-                job: _Request | None = first
+            def work(first: _Request = first) -> Iterator[tuple[tuple[_Request, int], Path]]:
+                job = first
                 while True:
                     if job.require_sandbox:
                         self.zygote.require_full()
                     for i, path in enumerate(job.paths):
                         yield (job, i), path
-                    job = self.requests.get()  # the session stays open while requests keep its settings
-                    if job is None or job.settings != first.settings:
-                        queued.append(job)
+                    following = self.requests.get()  # the session stays open while requests keep its settings
+                    if following is None or following.settings != first.settings:
+                        queued.append(following)
                         return
+                    job = following
                     current.append(job)
 
             def done(tag: tuple, result: Any) -> None:
@@ -137,54 +159,146 @@ class Server:
                     job.done.set()
 
 
-def serve(path: Path = DEFAULT_SOCKET, seed: int | None = None, ready: threading.Event | None = None) -> int:
-    """Answer requests on the Unix socket ``path`` until SIGTERM or SIGINT."""
-    server = Server(seed)
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    if path.exists():
-        path.unlink()  # a stale socket from a server that was killed
-    listener.bind(str(path))
-    os.chmod(path, 0o600)  # only this user's commands
-    listener.listen()
-    print(f"gradkata: grading server on {path} (seed {server.seed}); stop it with Ctrl-C", flush=True)
-    if ready is not None:
-        ready.set()
+def run_server(path: Path | None = None, seed: int | None = None, idle_s: float | None = None) -> int:
+    """Answer grading requests on the Unix socket ``path`` until SIGTERM, SIGINT, a stop request or idleness."""
+    path = path if path is not None else default_socket(SOCKET_NAME)
+    listener = LineServer(path, lambda request: {"error": "starting", "usage": False},
+                          {"gradkata": __version__, "digest": code_digest()}, idle_s)
     try:
-        while True:
-            conn, _ = listener.accept()
-            threading.Thread(target=_connection, args=(server, conn), daemon=True).start()
-    except KeyboardInterrupt:
-        return 0
-    finally:
+        server = Server(seed)
+    except BaseException:
         listener.close()
-        path.unlink(missing_ok=True)
+        raise
+    listener.handle = server.grade
+    print(f"gradkata: grading server on {path} (seed {server.seed}); stop it with Ctrl-C", flush=True)
+    try:
+        return listener.run()
+    finally:
         server.close()
 
 
-def _connection(server: Server, conn: socket.socket) -> None:
-    with conn, conn.makefile("rb") as reader, conn.makefile("wb") as writer:
-        for line in reader:
-            try:
-                reply = server.grade(json.loads(line[:MAX_REQUEST]))
-            except ValueError as exc:
-                reply = {"error": f"malformed request: {exc}", "usage": True}
-            writer.write((json.dumps(reply) + "\n").encode())
-            writer.flush()
+# --- the client side: imports no torch -----------------------------------------------------------
+
+def code_digest() -> str:
+    """What makes a running server stale: the installed grader's code, Python, and gradkata's settings."""
+    h = hashlib.sha256(f"{__version__}\0{sys.executable}\0{sys.version}\0".encode())
+    for key in sorted(k for k in os.environ if k.startswith("GRADKATA_") and k not in _NOT_SETTINGS):
+        h.update(f"{key}={os.environ[key]}\0".encode())
+    package = Path(__file__).resolve().parent
+    for file in sorted(package.rglob("*.py")):
+        h.update(str(file.relative_to(package)).encode() + b"\0")
+        h.update(file.read_bytes())
+    return h.hexdigest()[:32]
 
 
-def request(path: Path, payload: dict) -> dict:
-    """Send one request to a running server and return its reply (client side: imports no torch)."""
-    from ._errors import UsageError
+def server_disabled() -> bool:
+    return os.environ.get(NO_SERVER_ENV, "").strip() not in ("", "0")
 
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+
+def idle_seconds() -> float:
+    raw = os.environ.get(IDLE_ENV)
+    try:
+        return float(raw) if raw else DEFAULT_IDLE_S
+    except ValueError:
+        raise UsageError(f"${IDLE_ENV}={raw!r} is not a number of seconds") from None
+
+
+def _connect(path: Path) -> Client | None:
+    try:
+        return Client(path)
+    except (FileNotFoundError, ConnectionRefusedError, ConnectionError):
+        return None  # none there, or a socket left by a killed server
+
+
+def warm_client(path: Path | None = None) -> Client:
+    """A connection to this user's up-to-date warm grader, started (or replaced) here if need be.
+
+    Raises :class:`UsageError` when the socket's directory or the socket is not
+    this user's own.
+    """
+    path = path if path is not None else default_socket(SOCKET_NAME)
+    digest = code_digest()
+    client = _connect(path)
+    if client is not None and client.hello.get("digest") == digest:
+        return client
+    with _start_lock(path):
+        client = client or _connect(path)  # another command may have started one meanwhile
+        if client is not None and client.hello.get("digest") != digest:
+            _retire(client)
+            client = None
+        if client is None:
+            client = _start(path, digest)
+    return client
+
+
+def _retire(client: Client) -> None:
+    """Ask a stale server to stop: it frees the path before it answers."""
+    with contextlib.suppress(OSError, ValueError):
+        client.ask({"op": "stop"})
+    client.close()
+
+
+@contextlib.contextmanager
+def _start_lock(path: Path) -> Iterator[None]:
+    # Two commands starting at once must not start two servers on one path.
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            sock.connect(str(path))
-        except OSError as exc:
-            raise UsageError(f"no grading server at {path} ({exc.strerror}); start one with `gradkata serve`") \
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+# Started through a launcher that exits at once: the server is nobody's child, so it outlives
+# the command and no process is left to reap it.
+_LAUNCHER = ("import subprocess, sys; print(subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, "
+             "stdout=sys.stderr, start_new_session=True).pid)")
+
+
+def _start(path: Path, digest: str) -> Client:
+    log = path.with_name(path.name + ".log")
+    command = [sys.executable, "-m", "gradkata", "serve", "--socket", str(path), "--idle", str(idle_seconds())]
+    with open(log, "wb") as out:  # the log of the latest server only
+        launched = subprocess.run([sys.executable, "-I", "-S", "-c", _LAUNCHER, *command], stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=out, cwd=path.parent, check=False)
+    pid = int(launched.stdout or 0)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while pid and time.monotonic() < deadline:
+        client = _connect(path)
+        if client is not None and client.hello.get("digest") == digest:
+            return client
+        if client is not None:
+            client.close()
+        if not _running(pid):
+            break
+        time.sleep(0.05)
+    tail = log.read_text(errors="replace")[-600:] if log.exists() else ""
+    raise UsageError(f"the grading server did not start (log {log}): {tail.strip() or 'no output'}")
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def request(path: Path | None, payload: dict, *, start: bool = False) -> dict:
+    """Send one request to a server (``start``: this user's warm one, started if need be) and return its reply."""
+    if start:
+        client = warm_client(path)
+    else:
+        where = path if path is not None else default_socket(SOCKET_NAME)
+        try:
+            client = Client(where)
+        except (FileNotFoundError, ConnectionRefusedError) as exc:
+            raise UsageError(f"no grading server at {where} ({exc.strerror}); start one with `gradkata serve`") \
                 from None
-        with sock.makefile("rb") as reader:
-            sock.sendall((json.dumps(payload) + "\n").encode())
-            line = reader.readline()
-    if not line:
-        raise UsageError(f"the grading server at {path} closed the connection")
-    return json.loads(line)
+        except ConnectionError as exc:
+            raise UsageError(str(exc)) from None
+    with client:
+        try:
+            return client.ask(payload)
+        except ConnectionError as exc:
+            raise UsageError(str(exc)) from None

@@ -79,7 +79,7 @@ def fmt_params(scenario: dict) -> str:
     kind = scenario.get("container", "list")
     if kind == "single":
         return f"a single tensor with grad {grads[0]}"
-    dtype = np.asarray(params[0]["value"]).dtype.name if params else ""
+    dtype = scenario.get("torch_dtype") or (np.asarray(params[0]["value"]).dtype.name if params else "")
     where = " on cuda" if scenario.get("device") == "cuda" else ""
     return f"a {kind} of {len(order)} {dtype} parameters{where} with grads [{', '.join(grads)}{more}]"
 
@@ -150,10 +150,13 @@ def expect_number(call: str, got: dict, want: float, oracle: float | None, dtype
                        f"{': ' + what if what else ''}.")
 
 
-def expect_arrays(call: str, label: str, got: list, want: list, oracle: list | None) -> None:
+def expect_arrays(call: str, label: str, got: list, want: list, oracle: list | None, dtype: str | None = None,
+                  oracle_name: str = "PyTorch") -> None:
+    """``dtype``: the tolerance's dtype when the arrays were widened for the wire (bfloat16 -> float32).
+    ``oracle_name``: who computed ``oracle`` (say "PyTorch" only for PyTorch's own output)."""
     for i, (g, w) in enumerate(zip(got, want)):
         o = oracle[i] if oracle is not None else None
-        torch_says = f" (PyTorch gives {fmt_array(o)})" if o is not None else ""
+        torch_says = f" ({oracle_name} gives {fmt_array(o)})" if o is not None else ""
         if (g is None) != (w is None):
             raise Mismatch(f"Called {call}. Afterwards {label}[{i}] is {fmt_array(g)}, expected {fmt_array(w)}.")
         if g is None:
@@ -161,9 +164,10 @@ def expect_arrays(call: str, label: str, got: list, want: list, oracle: list | N
         if np.asarray(g).shape != np.asarray(w).shape:
             raise Mismatch(f"Called {call}. Afterwards {label}[{i}] has shape {list(np.shape(g))}, "
                            f"expected {list(np.shape(w))}.")
-        if not close(g, w, np.asarray(w).dtype.name):
+        kind = dtype or np.asarray(w).dtype.name
+        if not close(g, w, kind):
             raise Mismatch(f"Called {call}. Afterwards {label}[{i}] is {fmt_array(g)}, "
-                           f"expected {fmt_array(w)}{torch_says}{first_difference(g, w, np.asarray(w).dtype.name)}.")
+                           f"expected {fmt_array(w)}{torch_says}{first_difference(g, w, kind)}.")
     if len(got) != len(want):
         raise Mismatch(f"Called {call}. Observed {len(got)} {label}, expected {len(want)}.")
 

@@ -22,6 +22,26 @@ def add_grade_batch_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-replay", dest="replay", action="store_false",
                    help="draw hypothesis examples afresh for every student (slower; same results)")
     p.add_argument("--quiet", action="store_true", help="no final table")
+    p.add_argument("--config", metavar="TOML", help="course config: a [tiers] table of weights (default: "
+                   "$GRADKATA_CONFIG, else the batch's stored weights, else interview and parity count)")
+    p.add_argument("--shard", metavar="I/N",
+                   help="grade only shard I of N (1 <= I <= N; by a stable hash of the student's name) into this "
+                        "gradebook; needs --seed; combine the shards with `gradkata merge`")
+
+
+def add_merge_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("output", help="gradebook to write (created, or added to)")
+    p.add_argument("inputs", nargs="+", help="the shards' gradebooks")
+
+
+def merge_main(args: argparse.Namespace) -> int:
+    from .merge import merge
+
+    outcome = merge(Path(args.output), [Path(p) for p in args.inputs])
+    twice = f"; {len(outcome.replaced)} students were in several inputs (newest row kept)" if outcome.replaced else ""
+    print(f"merged {len(args.inputs)} gradebooks into {args.output}: {outcome.rows} students{twice}",
+          file=sys.stderr)
+    return 0
 
 
 def grade_batch_main(args: argparse.Namespace) -> int:
@@ -31,9 +51,13 @@ def grade_batch_main(args: argparse.Namespace) -> int:
     from .run import BatchSettings
     from .view import run_with_progress, summary, table
 
+    from .shard import parse
+
     console = Console(stderr=True)
+    shard = parse(args.shard) if args.shard else None
     settings = BatchSettings(seed=args.seed, examples=args.examples, katas=args.kata, workers=args.workers,
-                             call_s=args.timeout, force=args.force, replay=args.replay)
+                             call_s=args.timeout, force=args.force, replay=args.replay, shard=shard,
+                             config=args.config)
     with Gradebook(args.gradebook) as book:
         outcome = run_with_progress(Path(args.submissions), book, settings, console)
         if not args.quiet:

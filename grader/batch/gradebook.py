@@ -38,6 +38,18 @@ CREATE TABLE IF NOT EXISTS results (
     result         TEXT NOT NULL,
     graded_at      REAL NOT NULL
 );
+-- Each row a re-grade replaced: what `gradkata report` diffs (same content, new score?).
+CREATE TABLE IF NOT EXISTS history (
+    student        TEXT NOT NULL,
+    content_hash   TEXT NOT NULL,
+    grader_version TEXT NOT NULL,
+    seed           INTEGER NOT NULL,
+    score          REAL NOT NULL,
+    max_score      REAL NOT NULL,
+    result         TEXT NOT NULL,
+    graded_at      REAL NOT NULL,
+    replaced_at    REAL NOT NULL
+);
 """
 
 
@@ -84,6 +96,9 @@ class Gradebook:
         """Store one student's result in its own transaction (replacing any older one)."""
         with self._transaction():
             self.db.execute(
+                "INSERT INTO history SELECT student, content_hash, grader_version, seed, score, max_score, result,"
+                " graded_at, ? FROM results WHERE student = ?", (time.time(), student))
+            self.db.execute(
                 "INSERT OR REPLACE INTO results (student, path, content_hash, grader_version, seed, examples,"
                 " katas, score, max_score, result, graded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (student, result.submission, content_hash, result.grader_version, result.seed, examples,
@@ -91,8 +106,28 @@ class Gradebook:
                  time.time()),
             )
 
+    def store(self, rows: list[Row]) -> None:
+        """Store rows as they are (a merge): their times and versions kept, one transaction."""
+        with self._transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO results (student, path, content_hash, grader_version, seed, examples,"
+                " katas, score, max_score, result, graded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(r.student, r.path, r.content_hash, r.grader_version, r.seed, r.examples, json.dumps(list(r.katas)),
+                  r.score, r.max_score, json.dumps(r.result.to_dict()), r.graded_at) for r in rows])
+
     def rows(self) -> list[Row]:
         return list(self._rows("SELECT * FROM results ORDER BY student"))
+
+    def previous(self) -> dict[str, dict[str, Any]]:
+        """Each student's last replaced row (content hash, grader version, seed, score, result, graded_at)."""
+        latest: dict[str, dict[str, Any]] = {}
+        cur = self.db.execute("SELECT student, content_hash, grader_version, seed, score, max_score, result,"
+                              " graded_at FROM history ORDER BY replaced_at")
+        for student, digest, version, seed, score, max_score, result, at in cur:
+            latest[student] = {"content_hash": digest, "grader_version": version, "seed": seed, "score": score,
+                               "max_score": max_score, "result": SubmissionResult.from_dict(json.loads(result)),
+                               "graded_at": at}
+        return latest
 
     def row(self, student: str) -> Row | None:
         return next(self._rows("SELECT * FROM results WHERE student = ?", (student,)), None)

@@ -59,8 +59,9 @@ class Replay:
         if not getattr(fn, "is_hypothesis_test", False) or handle is None or pyfuncitem.cls is not None:
             return None  # pytest's own call
         funcargs = {a: pyfuncitem.funcargs[a] for a in pyfuncitem._fixtureinfo.argnames}
+        profile = settings.default  # hypothesis types it Optional; a loaded profile is always set here
         key = (pyfuncitem.nodeid, pyfuncitem.config.getoption("hypothesis_seed", None),
-               settings.default.max_examples)
+               profile.max_examples if profile is not None else None)
         recording = self.recordings.get(key)
         if recording is not None:
             self.replayed += 1

@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .._errors import WorkerDied
+from .._errors import UsageError, WorkerDied
 from ..results import SubmissionResult
 from . import workers
 from .digest import grader_version
 from .entries import Entry, content_hash, discover
 from .gradebook import Gradebook
+from .shard import shard_of
+from ..tiers import CONFIG_ENV, TierPolicy, apply_all
 
 # Fewer hypothesis examples than a single `gradkata grade` (30): every property
 # still meets its generated inputs, and the count is stored in the gradebook.
@@ -31,6 +33,8 @@ class BatchSettings:
     call_s: float | None = None
     force: bool = False
     replay: bool = True
+    shard: tuple[int, int] | None = None  # (I, N): grade only the students of shard I of N
+    config: str | None = None  # course TOML with a [tiers] table (else $GRADKATA_CONFIG, else the stored one)
 
 
 @dataclass
@@ -60,14 +64,36 @@ def resolve(book: Gradebook, s: BatchSettings) -> tuple[int, int, list[str], flo
     from ..katas import get
 
     stored = book.settings()
+    if s.shard and s.seed is None and stored.get("seed") is None:
+        # Each shard would draw its own fresh seed, and their gradebooks could not be merged.
+        raise UsageError("--shard needs --seed: every shard must grade with the same seed")
     seed = s.seed if s.seed is not None else stored.get("seed") or new_seed()
     examples = s.examples if s.examples is not None else stored.get("examples") or BATCH_EXAMPLES
     katas = s.katas or stored.get("katas") or default_katas()
     for slug in katas:
         get(slug)  # unknown slug: a usage error now, not in every worker
     call_s = s.call_s if s.call_s is not None else stored.get("call_s")
-    book.save_settings({"seed": seed, "examples": examples, "katas": katas, "call_s": call_s})
+    book.save_settings({"seed": seed, "examples": examples, "katas": katas, "call_s": call_s,
+                        **({"shard": f"{s.shard[0]}/{s.shard[1]}"} if s.shard else {})})
     return seed, examples, katas, call_s
+
+
+def resolve_policy(book: Gradebook, s: BatchSettings) -> TierPolicy:
+    """The tier weights: the config given now (or $GRADKATA_CONFIG), else the batch's stored ones."""
+    stored = book.settings().get("tiers")
+    given = s.config or os.environ.get(CONFIG_ENV)
+    policy = TierPolicy.resolve(given) if given or not stored else TierPolicy.from_mapping(stored)
+    book.save_settings({"tiers": policy.to_dict()})
+    return policy
+
+
+def _rescore(book: Gradebook, policy: TierPolicy, students: list[str]) -> None:
+    """New weights need no regrading: each check keeps its tier and raw points."""
+    for student in students:
+        row = book.row(student)
+        if row is not None and row.result.policy != policy.to_dict():
+            book.record(student, row.content_hash, apply_all(policy, row.result), examples=row.examples,
+                        katas=list(row.katas))
 
 
 def pending(book: Gradebook, entries: list[Entry], *, seed: int, examples: int, katas: list[str],
@@ -103,7 +129,7 @@ def _graded(todo: list[tuple[Entry, str]], n: int, katas: list[str], call_s: flo
 
     zygote = Zygote(Limits(call_s=call_s) if call_s else Limits(), drivers=[get(s).harness for s in katas])
     zygote.launch(shares=n)
-    procs = [ctx.Process(target=workers.serve, daemon=True, args=(
+    procs = [ctx.Process(target=workers.grading_worker, daemon=True, args=(
         tasks, results, katas, share, replay, seed, examples, grader_version(katas))) for share in zygote.shares]
     try:
         for proc in procs:
@@ -143,7 +169,12 @@ def grade_batch(folder: Path, book: Gradebook, settings: BatchSettings,
     started = time.perf_counter()
     seed, examples, katas, call_s = resolve(book, settings)
     entries = discover(folder)
+    if settings.shard:
+        index, count = settings.shard
+        entries = [e for e in entries if shard_of(e.student, count) == index]
     todo, skipped = pending(book, entries, seed=seed, examples=examples, katas=katas, force=settings.force)
+    policy = resolve_policy(book, settings)
+    _rescore(book, policy, skipped)
     outcome = Outcome(seed, examples, katas, skipped=skipped)
     on_start(len(todo))
     if todo:
@@ -151,7 +182,7 @@ def grade_batch(folder: Path, book: Gradebook, settings: BatchSettings,
         outcome.workers = n
         hashes = {e.student: digest for e, digest in todo}
         for student, data, elapsed in _graded(todo, n, katas, call_s, settings.replay, seed, examples):
-            result = SubmissionResult.from_dict(data)
+            result = apply_all(policy, SubmissionResult.from_dict(data))
             book.record(student, hashes[student], result, examples=examples, katas=katas)
             outcome.graded.append(student)
             outcome.grading_s += elapsed

@@ -61,8 +61,8 @@ def _unreadable(path: Path, katas, seed: int, version: str, reason: str) -> dict
                             seed=seed, grader_version=version).to_dict()
 
 
-def serve(tasks: Any, results: Any, slugs: list[str], share: Any, replay: bool, seed: int,
-          examples: int, version: str) -> None:
+def grading_worker(tasks: Any, results: Any, slugs: list[str], share: Any, replay: bool, seed: int,
+                   examples: int, version: str) -> None:
     """Process entry point: grade ``(student, path)`` tasks until a ``None`` arrives.
 
     Puts ``("result", student, SubmissionResult as a dict, seconds)`` per
@@ -72,14 +72,14 @@ def serve(tasks: Any, results: Any, slugs: list[str], share: Any, replay: bool, 
     """
     try:
         init(slugs, share, replay)
-        _serve(tasks, results, seed, examples, version)
+        _grade_tasks(tasks, results, seed, examples, version)
     except BaseException:  # a bug of ours: tell the parent, which stops the batch (a re-run resumes it)
         import traceback
 
         results.put(("error", traceback.format_exc()[-4000:]))
 
 
-def _serve(tasks: Any, results: Any, seed: int, examples: int, version: str) -> None:
+def _grade_tasks(tasks: Any, results: Any, seed: int, examples: int, version: str) -> None:
     from ..api import grade_many
 
     katas = _STATE["katas"]

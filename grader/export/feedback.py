@@ -12,7 +12,7 @@ def _kata(k: KataResult) -> list[str]:
     if k.reason:
         lines += [k.reason, ""]
     for d in k.diagnoses:
-        lines += [f"**Mistake: {d.title}** (`{d.mistake}`)", "", d.message, ""]
+        lines += [f"**{d.label}: {d.title}** (`{d.mistake}`)", "", d.message, ""]
     failures = [c for c in k.checks if c.status is not Status.PASSED]
     if k.status is Status.NOT_IMPLEMENTED:
         return lines

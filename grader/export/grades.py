@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..batch.gradebook import Gradebook
 from ..report import results_json
+from ..tiers import tier_order
 from .feedback import feedback_markdown
 
 
@@ -20,15 +21,29 @@ def kata_columns(book: Gradebook) -> list[str]:
     return slugs
 
 
+def tier_columns(book: Gradebook, slugs: list[str]) -> list[tuple[str, str]]:
+    """(kata, tier) pairs found in the rows, katas in column order, tiers in tier order."""
+    found: dict[str, set[str]] = {s: set() for s in slugs}
+    for row in book.rows():
+        for k in row.result.katas:
+            found.setdefault(k.slug, set()).update(k.tiers)
+    return [(s, t) for s in slugs for t in sorted(found.get(s, ()), key=tier_order)]
+
+
 def write_csv(book: Gradebook, target: Path) -> int:
+    """One row per student: each kata's (weighted) score, then its raw points per tier
+    (columns ``kata:tier``), then the totals."""
     slugs = kata_columns(book)
+    pairs = tier_columns(book, slugs)
     rows = book.rows()
     with open(target, "w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
-        out.writerow(["student", *slugs, "total", "max_total"])
+        out.writerow(["student", *slugs, *(f"{s}:{t}" for s, t in pairs), "total", "max_total"])
         for row in rows:
-            by_slug = {k.slug: k.score for k in row.result.katas}
-            out.writerow([row.student, *(f"{by_slug[s]:g}" if s in by_slug else "" for s in slugs),
+            by_slug = {k.slug: k for k in row.result.katas}
+            tiers = [by_slug[s].tiers.get(t) if s in by_slug else None for s, t in pairs]
+            out.writerow([row.student, *(f"{by_slug[s].score:g}" if s in by_slug else "" for s in slugs),
+                          *(f"{t.score:g}" if t is not None else "" for t in tiers),
                           f"{row.score:g}", f"{row.max_score:g}"])
     return len(rows)
 

@@ -54,7 +54,10 @@ def autograde(config: BundleConfig, submission: Path) -> dict:
     path = locate(submission, slugs)
     limits = Limits(call_s=config.call_s) if config.call_s else None
     freeze_hypothesis_constants()  # a regrade meets exactly the same examples
-    [result] = grade([path], slugs, seed=config.seed, examples=config.examples, limits=limits)
+    from ..tiers import TierPolicy
+
+    policy = TierPolicy.from_mapping(config.tiers) if config.tiers else TierPolicy()
+    [result] = grade([path], slugs, seed=config.seed, examples=config.examples, limits=limits, policy=policy)
     print(render(result))
     return results_json(result, config.hidden_visibility)
 

@@ -19,18 +19,8 @@ TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 SHIPPED = ("pyproject.toml", "setup.py", "README.md", "grader")
 SKIP_PARTS = {"__pycache__", ".pytest_cache", ".hypothesis"}
 
-SETUP_SH = f"""#!/usr/bin/env bash
-# Gradescope runs this once, in /autograder/source, when it builds the autograder image.
-set -euo pipefail
-cd "$(dirname "$0")"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q python3 python3-venv python3-pip
-python3 -m venv /autograder/venv
-# torch pinned, CPU wheels: an unpinned torch pulls several GB of CUDA packages.
-/autograder/venv/bin/pip install -q --disable-pip-version-check "{TORCH}" --index-url {TORCH_INDEX}
-/autograder/venv/bin/pip install -q --disable-pip-version-check .
-"""
+# A file of its own (a shell script one can read, lint and test); the pins above must match it.
+SETUP_SH = (Path(__file__).parent / "setup.sh").read_text()
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this once per submission. Every path can be moved with an
@@ -56,14 +46,18 @@ class BundleConfig:
     seed: int = 1
     katas: list[str] | None = None
     call_s: float | None = None
+    tiers: dict[str, float] | None = None  # the course's tier weights (gradkata.tiers); None: the default
 
     @classmethod
     def create(cls, *, hidden_visibility: str, examples: int, seed: int | None, katas: list[str] | None,
-               call_s: float | None) -> "BundleConfig":
+               call_s: float | None, config: str | None = None) -> "BundleConfig":
         from ..api import new_seed
+        from ..tiers import TierPolicy
 
         # One seed for the assignment: a regrade on Gradescope meets the same examples.
-        return cls(hidden_visibility, examples, seed if seed is not None else new_seed(), katas, call_s)
+        # The weights are read now and stored: the bundle needs no config file of its own.
+        return cls(hidden_visibility, examples, seed if seed is not None else new_seed(), katas, call_s,
+                   TierPolicy.resolve(config).to_dict())
 
     @classmethod
     def load(cls, path: Path) -> "BundleConfig":

@@ -17,13 +17,15 @@ def add_gradescope_arguments(p: argparse.ArgumentParser) -> None:
                    "stored in the bundle so regrades agree)")
     p.add_argument("--kata", action="append", metavar="SLUG", help="grade only this kata (repeatable)")
     p.add_argument("--timeout", type=float, help="wall-clock seconds per call")
+    p.add_argument("--config", metavar="TOML", help="course config: a [tiers] table of weights, stored in the "
+                   "bundle (default: $GRADKATA_CONFIG, else interview and parity count)")
 
 
 def gradescope_main(args: argparse.Namespace) -> int:
     from .bundle import BundleConfig, build_bundle
 
     config = BundleConfig.create(hidden_visibility=args.hidden_visibility, examples=args.examples, seed=args.seed,
-                                 katas=args.kata, call_s=args.timeout)
+                                 katas=args.kata, call_s=args.timeout, config=args.config)
     names = build_bundle(Path(args.out), config)
     print(f"gradescope: {len(names)} files -> {args.out} (upload it as the autograder)")
     return 0

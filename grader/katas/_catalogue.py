@@ -20,6 +20,8 @@ SLUGS = (
     "train_step_amp",
     "gradient_monitor",
     "train_rnn_with_clipping",
+    "zclip",
+    "clip_grad_norm_distributed",
 )
 
 

@@ -21,8 +21,8 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 def _docstring_end(node: ast.FunctionDef | ast.ClassDef) -> int:
     """Index of the first body statement after the docstring."""
     body = node.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
-            and isinstance(body[0].value.value, str):
+    first = body[0] if body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
         return 1
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..results import KataResult, Status, SubmissionResult
+from .terminal import tier_line
 
 MAX_TEST_OUTPUT = 4000
 
@@ -14,22 +15,28 @@ def _truncate(text: str, limit: int = MAX_TEST_OUTPUT) -> str:
 
 
 def _kata_tests(k: KataResult, visibility: str) -> list[dict[str, Any]]:
-    lead = "".join(f"Mistake: {d.title} ({d.mistake})\n{d.message}\n\n" for d in k.diagnoses)
+    lead = "".join(f"{d.label}: {d.title} ({d.mistake})\n{d.message}\n\n" for d in k.diagnoses)
     if not k.checks or k.status in (Status.NOT_ATTEMPTED,):
         return [{"name": f"{k.slug}", "score": 0.0, "max_score": k.max_score, "status": "failed",
-                 "output": _truncate(lead + (k.reason or k.status.value)), "tags": [k.slug],
-                 "visibility": "visible"}]
+                 "output": _truncate(lead + (k.reason or k.status.value)),
+                 "tags": [k.slug, *(f"tier:{name}" for name in k.tiers)], "visibility": "visible"}]
     tests = []
     for c in k.checks:
         passed = c.status is Status.PASSED and k.status is not Status.ERROR
-        output = c.message if not passed else ""
+        # The course policy's weight: a point in a tier weighted 0.5 is half a point here, and
+        # a tier weighted 0 (advice) is shown at 0/0.
+        tier = k.tiers.get(c.tier)
+        weight = tier.weight if tier is not None else 1.0
+        output = c.message  # a passing check's message is its advice (performance tier), if any
+        if not passed and weight == 0:
+            output = f"Advice ({c.tier} tier, no points): {output}"
         if not passed and k.reason:
             output = f"{k.reason}\n{output}".strip()
         if not passed and lead:
             output = lead + output
-        tests.append({"name": f"{k.slug}: {c.name}", "score": c.score if passed else 0.0,
-                      "max_score": c.max_score, "status": "passed" if passed else "failed",
-                      "output": _truncate(output), "tags": [k.slug],
+        tests.append({"name": f"{k.slug}: {c.name}", "score": c.score * weight if passed else 0.0,
+                      "max_score": c.max_score * weight, "status": "passed" if passed else "failed",
+                      "output": _truncate(output), "tags": [k.slug, f"tier:{c.tier}"],
                       "visibility": "visible" if c.visible else visibility})
     return tests
 
@@ -39,6 +46,7 @@ def results_json(result: SubmissionResult, hidden_visibility: str = "visible") -
     (Gradescope: visible, hidden, after_due_date or after_published)."""
     tests = [t for k in result.katas for t in _kata_tests(k, hidden_visibility)]
     summary = "\n".join(f"{k.slug}: {k.score:g}/{k.max_score:g} {k.status.value}"
+                        + (f" [{tier_line(k)}]" if k.tiers else "")
                         + (f" ({k.reason})" if k.reason else "") for k in result.katas)
     return {
         "score": round(sum(t["score"] for t in tests), 6),
@@ -51,6 +59,7 @@ def results_json(result: SubmissionResult, hidden_visibility: str = "visible") -
             "grader_version": result.grader_version,
             "seed": result.seed,
             "sandbox": result.sandbox,
+            "tiers": result.policy,
             "diagnoses": [{"kata": d.kata, "mistake": d.mistake, "message": d.message} for d in result.diagnoses],
         },
     }

@@ -24,8 +24,9 @@ import tempfile
 import time
 
 from .confine import identity, landlock, limits, seccomp
+from .confine import scratch as tmpfs
 
-LAYERS = ("rlimits", "netns", "uid", "landlock", "seccomp")
+LAYERS = ("rlimits", "netns", "scratch", "uid", "landlock", "seccomp")
 SYSTEM_READ_ONLY = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib", "/etc/ld.so.cache",
                     "/etc/localtime", "/usr/share/zoneinfo", "/dev/urandom", "/sys/devices/system/cpu")
 
@@ -39,7 +40,7 @@ def _read_only_paths() -> list[str]:
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     paths.update(p for p in sys.path if os.path.isabs(p))
     paths.update(SYSTEM_READ_ONLY)
-    paths.add(f"/proc/{os.getpid()}")
+    paths.add(f"/proc/{os.readlink('/proc/self')}")  # /proc's view of our pid: in a pid namespace it differs
     return sorted(p for p in paths if os.path.exists(p))
 
 
@@ -52,26 +53,75 @@ def _apply(name: str, job: dict) -> str:
     if name == "netns":
         if not identity.network_isolated():
             raise OSError("the zygote's network namespace is gone")
+        if _loopback(job):
+            identity.private_loopback()
+            _driver(job).setup_network()  # e.g. gloo's device: it reads /sys and netlink, refused from here on
+            return "a private namespace of its own with only the loopback up (for its ranks)"
         return "no interface but a downed loopback"
+    if name == "scratch":
+        mib = float(job.get("limits", {}).get("scratch_mib", 16))
+        tmpfs.apply(job["scratch"], mib)
+        return f"private tmpfs of {mib:g} MiB over the scratch folder (a write past it: ENOSPC)"
     if name == "uid":
         identity.drop(job["scratch"])
         covered = f"; {', '.join(_exposed)} replaced by a view of the interpreter alone" if _exposed else ""
         return f"uid/gid {identity.NOBODY}, no supplementary groups{covered}"
     if name == "landlock":
-        notes = landlock.apply(_read_only_paths(), [job["scratch"], os.devnull])
+        notes = landlock.apply(_read_only_paths(), [job["scratch"], os.devnull], ranks=_loopback(job))
+        if job.get("forbid") and _guard["ruleset"] is not None:
+            # A second layer, built once in the zygote: every file but PyTorch's clipping source.
+            landlock.restrict(_guard["ruleset"])
+            notes.append(f"PyTorch's clipping source unreadable ({len(_guard['rules'])} rules)")
         return "read-only: interpreter and libraries; read-write: scratch; " + ", ".join(notes)
     if name == "seccomp":
-        return f"{seccomp.apply()} BPF instructions"
+        inet = _loopback(job)  # the ranks' gloo sockets, in the child's own namespace
+        return f"{seccomp.apply(allow_inet=inet)} BPF instructions" + ("; AF_INET sockets allowed" if inet else "")
     raise ValueError(name)
+
+
+_job_limits: dict = {}
+
+
+def job_limits() -> dict:
+    """The limits of this child's job (empty outside a confined child)."""
+    return _job_limits
+
+
+def _driver(job: dict):
+    name = job.get("harness") or ""
+    if not name or not name.replace("_", "").isalnum():
+        return None
+    from .harness import get
+
+    return get(name)  # loaded by the zygote already
+
+
+def _loopback(job: dict) -> bool:
+    """Does this job's driver run ranks that talk over TCP (``LOOPBACK = True``)?"""
+    return bool(getattr(_driver(job), "LOOPBACK", False))
+
+
+def inherited_fds() -> list[int]:
+    """Descriptors a child needs from the zygote until it is confined (the guard's ruleset)."""
+    return [] if _guard["ruleset"] is None else [_guard["ruleset"]]
 
 
 def confine(job: dict) -> list[str]:
     """Apply every available layer; returns their names. Raises if one fails."""
+    _job_limits.update(job.get("limits", {}))
     applied = []
     for name in LAYERS:
         if _available.get(name):
             _apply(name, job)
             applied.append(name)
+    if _available.get("pidns") and os.getpid() != int(os.readlink("/proc/self")):
+        applied.append("pidns")
+    if job.get("forbid") and _available.get("guard"):
+        disarm()
+        applied.append("guard")
+    if _guard["ruleset"] is not None:
+        os.close(_guard["ruleset"])
+        _guard["ruleset"] = None
     limits.cap_output(int(job.get("limits", {}).get("fsize_mib", 1) * limits.MiB))
     return applied
 
@@ -79,12 +129,18 @@ def confine(job: dict) -> list[str]:
 def _unavailable(name: str) -> str | None:
     if name in os.environ.get("GRADKATA_SANDBOX_OFF", "").split(","):
         return "turned off by the grader's settings (Limits.disable)"
+    if name == "guard":
+        if not _available.get("landlock"):
+            return "needs Landlock (the clipping source would stay readable)"
+        return _prepare_guard()
     if name == "uid":
         return identity.uid_available()
     if name == "landlock":
         return landlock.available()
     if name == "seccomp":
         return seccomp.available()
+    if name == "scratch" and os.geteuid() != 0 and not _netns.get("active"):
+        return "needs root or a user namespace to mount a tmpfs"
     return None
 
 
@@ -107,6 +163,24 @@ def _holds(name: str) -> str | None:
                 return "a socket could still be created"
             except PermissionError:
                 pass
+        if name == "scratch" and tmpfs.capacity(os.getcwd()) > 64 * limits.MiB:
+            return "the scratch folder is not the capped tmpfs"
+        if name == "guard":
+            for path in _guard["denied"]:
+                try:
+                    open(path, "rb").close()
+                    return f"{path} is still readable"
+                except PermissionError:
+                    pass
+            import torch
+
+            p = torch.nn.Parameter(torch.ones(1))
+            p.grad = torch.ones(1)
+            try:
+                torch.nn.utils.clip_grad_norm_([p], 1.0)
+                return "torch.nn.utils.clip_grad_norm_ still works"
+            except DelegationError:
+                _hits.clear()
     except OSError as exc:
         return f"self-test failed: {exc}"
     return None
@@ -126,6 +200,8 @@ def _probe_child(write_fd: int, scratch: str) -> None:
             report[name] = {"active": False, "note": f"failed: {exc}"}
             continue
         report[name] = {"active": True, "note": note, "cost_ms": (time.perf_counter() - t0) * 1000}
+    if _available.get("guard"):
+        report["guard"] = _probe_guard()
     for name, entry in report.items():
         broken = entry["active"] and _holds(name)
         if broken:
@@ -133,8 +209,103 @@ def _probe_child(write_fd: int, scratch: str) -> None:
     os.write(write_fd, json.dumps(report).encode())
 
 
+def _probe_guard() -> dict:
+    """Stack the guarded ruleset on the probe child's own Landlock layer, then disarm; time both."""
+    note = (f"Landlock hides {len(_guard['denied'])} files of torch.nn.utils.clip_grad "
+            f"({len(_guard['rules'])} rules); {len(_guard['functions'])} functions disarmed in memory")
+    t0 = time.perf_counter()
+    try:
+        landlock.restrict(_guard["ruleset"])
+        disarm()
+    except Exception as exc:  # noqa: BLE001 -- any failure means the guard is unavailable
+        return {"active": False, "note": f"failed: {exc}"}
+    return {"active": True, "cost_ms": (time.perf_counter() - t0) * 1000, "note": note}
+
+
 _netns: dict = {"active": False, "note": "prepare() was not called"}
 _exposed: list[str] = []  # ancestors of the interpreter the unprivileged uid could not traverse
+
+
+# --- pid namespace -----------------------------------------------------------
+#
+# Each child gets a pid namespace of its own: it cannot see or name any other
+# process by pid. The zygote unshares before the fork and returns to its own
+# namespace after it (setns, which needs root). The child is its namespace's
+# init (pid 1): signals it has no handler for, sent from inside (its own
+# os.kill(os.getpid(), SIGTERM), say), are ignored; the kernel's SIGKILL at the
+# RLIMIT_CPU hard limit, faults (SIGSEGV) and the trusted side's SIGKILL (from
+# the parent namespace) still end it. A second process as init would keep the
+# usual semantics but doubled the cost of a child (another fork of the zygote's
+# 700 MiB of mappings): 40 ms more per child, measured.
+
+CLONE_NEWPID = 0x20000000
+_own_pidns: list[int] = []
+
+
+def _pidns_unavailable() -> str | None:
+    if "pidns" in os.environ.get("GRADKATA_SANDBOX_OFF", "").split(","):
+        return "turned off by the grader's settings (Limits.disable)"
+    if os.geteuid() != 0:
+        return "needs root: the zygote must return to its own pid namespace after each fork (setns)"
+    try:
+        _own_pidns.append(os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC))
+    except OSError as exc:
+        return f"no pid namespace handle: {exc}"
+    return None
+
+
+def _setns_back() -> None:
+    from .confine._libc import _libc
+
+    if _libc.setns(_own_pidns[0], CLONE_NEWPID) != 0:
+        import ctypes
+
+        err = ctypes.get_errno()
+        raise OSError(err, f"setns: {os.strerror(err)}")
+
+
+def fork(run) -> int:
+    """Fork the child that runs ``run`` (which never returns); returns its pid as the zygote sees it."""
+    if _available.get("pidns"):
+        from .confine._libc import unshare
+
+        unshare(CLONE_NEWPID)  # only the next child goes there, not the zygote
+    try:
+        pid = os.fork()
+        if pid == 0:
+            run()
+    finally:
+        if _available.get("pidns") and os.getpid() != 1:
+            _setns_back()
+    return pid
+
+
+def _probe_pidns() -> dict:
+    """In the zygote: does a forked child land in a fresh pid namespace as pid 1?"""
+    read_fd, write_fd = os.pipe()
+    try:
+        from .confine._libc import unshare
+
+        t0 = time.perf_counter()
+        unshare(CLONE_NEWPID)
+        cost = time.perf_counter() - t0
+        pid = os.fork()  # not counted: every child is forked anyway
+        if pid == 0:
+            os.write(write_fd, str(os.getpid()).encode())
+            os._exit(0)
+        t0 = time.perf_counter()
+        _setns_back()
+        cost += time.perf_counter() - t0
+        os.close(write_fd)
+        seen = os.read(read_fd, 32)
+    except OSError as exc:
+        return {"active": False, "note": f"failed: {exc}"}
+    finally:
+        os.close(read_fd)
+    if seen != b"1":
+        return {"active": False, "note": f"the forked child saw pid {seen!r}, not 1"}
+    return {"active": True, "cost_ms": cost * 1000,
+            "note": "own pid namespace per child (the child is its pid 1)"}
 
 
 def prepare() -> None:
@@ -169,11 +340,18 @@ def probe() -> dict[str, dict]:
         _available[name] = _available.get(name, True) and why is None
         if why:
             report[name] = {"active": False, "note": why}
+    why = _pidns_unavailable()
+    report["pidns"] = {"active": False, "note": why} if why else _probe_pidns()
+    _available["pidns"] = bool(report["pidns"].get("active"))
+    why = _unavailable("guard")
+    _available["guard"] = why is None
+    if why:
+        report["guard"] = {"active": False, "note": why}
     _baseline = limits.mapped_bytes()
     report.update(_probe_in_child())
-    for name in LAYERS:
+    for name in (*LAYERS, "guard"):
         _available[name] = bool(report.get(name, {}).get("active"))
-    return {name: report[name] for name in LAYERS if name in report}
+    return {name: report[name] for name in (*LAYERS, "pidns", "guard") if name in report}
 
 
 def _probe_in_child() -> dict[str, dict]:
@@ -202,55 +380,81 @@ def _probe_in_child() -> dict[str, dict]:
         return {name: {"active": False, "note": "the probe child died"} for name in LAYERS if _available.get(name)}
 
 
-# --- Tripwires -------------------------------------------------------------
+# --- Delegation guard ------------------------------------------------------
+#
+# For a kata that asks the student to write the clipping, PyTorch's clipping
+# must be out of the child's reach, not merely watched: the decision cannot
+# rest on anything the child can read or patch. So (1) Landlock does not let
+# the child read torch/nn/utils/clip_grad.py or its cached bytecode (a fresh
+# copy by file path, compile() of the source, importlib.reload all fail with
+# PermissionError), and (2) the functions the zygote already imported from that
+# file have their code replaced, in place, by a tripwire: every reference to
+# them (module attributes, the __wrapped__ of a decorator, closure cells, a
+# name imported elsewhere, gc.get_objects()) now reaches the tripwire, and the
+# original code objects are freed. Nothing in the child can run PyTorch's
+# clipping any more, so nothing the child does can earn points with it.
 
+_guard: dict = {"denied": [], "rules": [], "ruleset": None, "functions": [], "codes": []}
 _hits: list[str] = []
+TRIPWIRE_GLOBAL = "__gradkata_tripwire__"
 
 
 class DelegationError(RuntimeError):
     pass
 
 
-def _tripwire(name: str):
-    def tripped(*args, **kwargs):
-        _hits.append(name)
-        raise DelegationError(
-            f"this kata asks you to implement the clipping yourself; calling torch.nn.utils.{name} "
-            "gives no credit here"
-        )
-
-    tripped.__name__ = name
-    return tripped
+def _trip(name: str):
+    _hits.append(name)
+    raise DelegationError(
+        f"this kata asks you to implement the clipping yourself; calling torch.nn.utils.{name} "
+        "gives no credit here")
 
 
-def install_tripwires(names: list[str]) -> None:
-    """Replace the built-ins wherever a submission could reach them."""
-    if not names:
-        return
-    import importlib
+def _tripwire_code(name: str, nfree: int):
+    """A code object that calls the tripwire, with ``nfree`` free variables (a function's
+    ``__code__`` can only be swapped for one with as many as its closure has cells)."""
+    free = [f"_cell{i}" for i in range(nfree)]
+    lines = ["def _outer():", *(f"    {v} = None" for v in free), "    def tripped(*args, **kwargs):"]
+    if free:
+        lines.append(f"        ({', '.join(free)},)")
+    lines += [f"        return {TRIPWIRE_GLOBAL}({name!r})", "    return tripped"]
+    namespace: dict = {}
+    exec(compile("\n".join(lines), "<gradkata tripwire>", "exec"), namespace)
+    code = namespace["_outer"]().__code__
+    return code.replace(co_name=name, co_qualname=name) if name.isidentifier() else code
 
-    import torch.nn.utils as utils
-    import torch.nn.utils.clip_grad as clip_grad
 
-    def rewire(module) -> None:
-        for name in names:
-            wire = _tripwire(name)
-            for attr in (name, "_" + name):
-                if hasattr(module, attr):
-                    setattr(module, attr, wire)
+def _prepare_guard() -> str | None:
+    """In the zygote, after torch is imported: which files to hide and which functions to disarm."""
+    import gc
+    import glob
+    import types
 
-    for module in (utils, clip_grad):
-        rewire(module)
-    # importlib.reload would bring the originals back: wire the fresh module too.
-    original_reload = importlib.reload
+    try:
+        import torch.nn.utils.clip_grad as clip_grad
+    except ImportError as exc:
+        return f"torch.nn.utils.clip_grad cannot be imported ({exc})"
+    source = os.path.realpath(clip_grad.__file__)
+    cached = glob.glob(os.path.join(os.path.dirname(source), "__pycache__", "clip_grad.*"))
+    denied = sorted({source, *(os.path.realpath(p) for p in cached)})
+    names = {clip_grad.__file__, source}
+    functions = [f for f in gc.get_objects()
+                 if type(f) is types.FunctionType and f.__code__.co_filename in names]  # no isinstance: it
+    # would read __class__, which some lazy torch objects answer with a FutureWarning
+    # Every file on the machine but these: the child's own layer narrows it to what it may read.
+    rules = landlock.allow_except(["/"], set(denied))
+    _guard.update(denied=denied, rules=rules, ruleset=landlock.read_file_ruleset(rules), functions=functions,
+                  codes=[_tripwire_code(getattr(f, "__name__", "clipping"), len(f.__code__.co_freevars))
+                         for f in functions], module=clip_grad)
+    return None
 
-    def reload(module):
-        fresh = original_reload(module)
-        if getattr(fresh, "__name__", "").startswith("torch.nn.utils"):
-            rewire(fresh)
-        return fresh
 
-    importlib.reload = reload
+def disarm() -> None:
+    """In the child: every function from PyTorch's clipping file now calls the tripwire."""
+    _guard["module"].__dict__[TRIPWIRE_GLOBAL] = _trip
+    for function, code in zip(_guard["functions"], _guard["codes"]):
+        function.__code__ = code
+    _guard["functions"] = _guard["codes"] = []  # no list of the (now dead) functions stays behind
 
 
 def tripwire_reset() -> None:

@@ -55,8 +55,8 @@ def describe(value: Any, depth: int = 0) -> dict:
         return {"type": type(value).__name__ if type(value) in (tuple, list) else "tuple", "items": items,
                 "length": len(value)}
     if isinstance(value, dict) and depth < 3:
-        items = {str(k)[:64]: describe(v, depth + 1) for k, v in list(value.items())[:MAX_ITEMS]}
-        return {"type": "dict", "items": items}
+        entries = {str(k)[:64]: describe(v, depth + 1) for k, v in list(value.items())[:MAX_ITEMS]}
+        return {"type": "dict", "items": entries}
     try:
         text = repr(value)[:MAX_REPR]
     except Exception:  # a hostile __repr__ must not break the worker

@@ -114,11 +114,19 @@ def _answer(control: socket.socket, controls: list[socket.socket], child, harnes
         os.close(fds[0])
         control.send(wire.encode({"error": f"driver: {exc}"[:500]}))
         return True
-    pid = os.fork()
-    if pid == 0:
+    from . import sandbox
+
+    def run() -> None:
         for other in controls:
             other.close()
         child.run(fds[0], msg["job"])  # never returns
+
+    try:
+        pid = sandbox.fork(run)
+    except OSError as exc:
+        os.close(fds[0])
+        control.send(wire.encode({"error": f"fork: {exc}"[:500]}))
+        return True
     os.close(fds[0])
     control.send(wire.encode({"pid": pid}))
     return True

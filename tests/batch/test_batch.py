@@ -115,7 +115,8 @@ def test_csv_export_has_a_column_per_kata_and_the_total(graded, tmp_path):
     assert write_csv(book, target) == 3
     with open(target, newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == ["student", *KATAS, "total", "max_total"]
+    tiers = [f"{k}:{t}" for k in KATAS for t in book.row("alice").result.katas[KATAS.index(k)].tiers]
+    assert tiers and list(rows[0]) == ["student", *KATAS, *tiers, "total", "max_total"]
     by = {r["student"]: r for r in rows}
     assert float(by["alice"]["total"]) == float(by["alice"]["max_total"])
     assert float(by["bob"]["clip_grad_norm"]) == book.row("bob").score

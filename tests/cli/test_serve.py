@@ -1,10 +1,14 @@
-"""`gradkata serve` and `gradkata grade --server`: a resident grader gives the verdicts grading here gives."""
+"""`gradkata serve`, `grade --server` and the warm grader check and grade start: the verdicts grading here gives."""
 
 from __future__ import annotations
 
+import contextlib
+import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -15,7 +19,8 @@ from gradkata.api import grade
 from gradkata.cli import main
 from gradkata.katas._kata import PROJECT_ROOT
 from gradkata.results import SubmissionResult
-from gradkata.serve import request
+from gradkata.serve import IDLE_ENV, NO_SERVER_ENV, SOCKET_NAME, code_digest, request, warm_client
+from gradkata.sockets import Client
 
 NORM = (PROJECT_ROOT / "solutions" / "clip_by_norm.py").read_text()
 
@@ -82,3 +87,81 @@ def test_no_server_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="gradkata serve"):
         request(tmp_path / "none.sock", {"paths": []})
     assert main(["grade", "--server", str(tmp_path / "none.sock"), "--timeout", "3"]) == 2
+
+
+# --- the warm grader that `check` and `grade` start for themselves ------------------------------------
+
+@pytest.fixture
+def own_runtime_dir(monkeypatch):
+    """A private runtime folder of this test's own (short: socket paths are limited), the opt-out lifted."""
+    folder = Path(tempfile.mkdtemp(prefix="gk-", dir="/tmp"))
+    folder.chmod(0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
+    monkeypatch.delenv(NO_SERVER_ENV, raising=False)
+    yield folder / "gradkata"
+    with contextlib.suppress(OSError, UsageError):
+        with Client(folder / "gradkata" / SOCKET_NAME, timeout_s=30) as leftover:
+            leftover.ask({"op": "stop"})
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _without_timing(out: str) -> list[str]:
+    # The time taken and the child's scratch folder differ from run to run; the verdicts may not.
+    return [re.sub(r"/tmp/gradkata-\w+/jobs/\d+/", "JOB/", line) for line in out.splitlines()
+            if not line.strip().startswith("total:")]
+
+
+def _gone(pid: int, within_s: float) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state in ("Z", "X"):  # exited; a zombie until its parent (this process) reaps it
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.slow
+def test_check_starts_a_warm_grader_that_gives_the_cold_verdicts(own_runtime_dir, tmp_path, capsys) -> None:
+    bad = _students(tmp_path)[1]
+    assert main(["check", "clip_by_norm", str(bad), "--no-server"]) == 0
+    cold = capsys.readouterr().out
+    assert not (own_runtime_dir / SOCKET_NAME).exists()
+    assert main(["check", "clip_by_norm", str(bad)]) == 0  # starts one
+    started = capsys.readouterr()
+    assert (own_runtime_dir / SOCKET_NAME).exists(), started.err
+    assert main(["check", "clip_by_norm", str(bad)]) == 0  # uses it
+    warm = capsys.readouterr()
+    assert "failed" in cold or "FAIL" in cold
+    assert _without_timing(started.out) == _without_timing(warm.out) == _without_timing(cold)
+    assert warm.err == ""
+    with Client(own_runtime_dir / SOCKET_NAME) as client:
+        pid = client.hello["pid"]
+    # `grade` shares it, with the hidden suite's verdicts of a cold run.
+    paths = _students(tmp_path)
+    reply = request(None, {"paths": [str(p) for p in paths], "katas": ["clip_by_norm"], "seed": 3, "examples": 5},
+                    start=True)
+    assert _verdicts([SubmissionResult.from_dict(d) for d in reply["results"]]) == \
+        _verdicts(grade(paths, ["clip_by_norm"], seed=3, examples=5))
+    with Client(own_runtime_dir / SOCKET_NAME) as client:
+        assert client.hello["pid"] == pid
+
+
+@pytest.mark.slow
+def test_a_stale_grader_is_replaced_and_an_idle_one_stops(own_runtime_dir, monkeypatch) -> None:
+    monkeypatch.setenv(IDLE_ENV, "600")
+    with warm_client() as first:
+        old = first.hello["pid"]
+    # A setting that changes grading (any GRADKATA_ variable) makes the running grader stale...
+    monkeypatch.setenv("GRADKATA_TEST_SETTING", "changed")
+    monkeypatch.setenv(IDLE_ENV, "1.5")
+    with warm_client() as second:
+        new = second.hello["pid"]
+        assert new != old and second.hello["digest"] == code_digest()
+    assert _gone(old, 60), "the stale grader is still running"
+    # ... and the new one, idle for 1.5 s, stops by itself and frees its socket.
+    assert _gone(new, 60), "the idle grader is still running"
+    assert not (own_runtime_dir / SOCKET_NAME).exists()

@@ -59,11 +59,20 @@ def test_heldout_mutants_lose_credit_and_are_named(zygote):
     assert right >= 0.9 * len(MUTANTS), "\n".join(lines)
 
 
+# Correct in the interview tier; on a NaN norm they leave every gradient as it is
+# (min(1.0, nan) is 1.0, `nan > max_norm` is False), which the parity tier names.
+PARITY_ONLY = {"clip_grad_norm__float_return": ["clip_grad_norm/nan-slips-past-guard"],
+               "clip_grad_norm__python_loop": ["clip_grad_norm/nan-slips-past-guard"]}
+
+
 @pytest.mark.parametrize("path", CORRECT, ids=lambda p: p.stem)
 def test_correct_variants_get_full_credit_and_no_diagnosis(zygote, path):
     result = grade_file(zygote, path)
     assert result.status is Status.PASSED, [c.message for c in result.checks if c.status is not Status.PASSED]
-    assert result.diagnoses == []
+    allowed = PARITY_ONLY.get(path.stem, [])
+    assert [d.mistake for d in result.diagnoses] == allowed
+    assert all(c.tier == "parity" for c in result.checks if c.status is not Status.PASSED)
+    assert result.score == result.max_score or allowed
 
 
 ROUTES = {
@@ -74,11 +83,22 @@ ROUTES = {
     "getattr": "import torch\ndef clip_grad_norm(p, m):\n    return getattr(torch.nn.utils, 'clip_grad' + '_norm_')(p, m)\n",
     "reload": "import importlib\ndef clip_grad_norm(p, m):\n    u = importlib.reload(importlib.import_module('torch.nn.utils.' + 'clip' + '_grad'))\n"
               "    return getattr(u, 'clip_grad' + '_norm_')(p, m)\n",
+}
+
+# Named in the source, never called: advice, not a zero (the score stands on what the code did).
+UNUSED = {
     "unused-import": "from torch.nn.utils import get_total_norm\nimport torch\n\n"
                      "def clip_grad_norm(p, m):\n    p = [p] if isinstance(p, torch.Tensor) else list(p)\n"
                      "    g = [x.grad for x in p if x.grad is not None]\n    if not g:\n        return torch.tensor(0.)\n"
                      "    t = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(x) for x in g]))\n"
                      "    for x in g:\n        x.mul_(torch.clamp(m / (t + 1e-6), max=1.0).to(x.dtype))\n    return t\n",
+    "never-run-branch": "import torch\nUSE_BUILTIN = False\n\n"
+                        "def clip_grad_norm(p, m):\n    if USE_BUILTIN:\n"
+                        "        from torch.nn.utils import clip_grad_norm_\n        return clip_grad_norm_(p, m)\n"
+                        "    p = [p] if isinstance(p, torch.Tensor) else list(p)\n"
+                        "    g = [x.grad for x in p if x.grad is not None]\n    if not g:\n        return torch.tensor(0.)\n"
+                        "    t = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(x) for x in g]))\n"
+                        "    for x in g:\n        x.mul_(torch.clamp(m / (t + 1e-6), max=1.0).to(x.dtype))\n    return t\n",
 }
 
 
@@ -88,3 +108,14 @@ def test_delegation_is_caught_however_it_is_reached(zygote, route):
                              seed=3, examples=3)
     assert result.score == 0 and result.status is Status.ERROR
     assert [d.mistake for d in result.diagnoses] == ["clip_grad_norm/delegation"]
+    assert "called while grading" in result.diagnoses[0].evidence
+
+
+@pytest.mark.parametrize("route", sorted(UNUSED))
+def test_a_builtin_named_but_never_called_is_advice(zygote, route):
+    [result] = grade_sources(zygote, [get("clip_grad_norm")], {"clip_grad_norm": UNUSED[route].encode()},
+                             seed=3, examples=3)
+    assert result.score == result.max_score and result.status is Status.PASSED
+    [advice] = result.diagnoses
+    assert advice.mistake == "clip_grad_norm/names-builtin" and advice.advice
+    assert "no points are taken off" in advice.message and "imports or names torch.nn.utils." in advice.message

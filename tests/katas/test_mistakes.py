@@ -154,10 +154,17 @@ VARIANTS = [("clip_grad_norm", _float_return), ("clip_grad_norm", _cat_flatten),
             ("train_step_with_clipping", _train_model_zero_grad)]
 
 
+# Correct in the interview tier, but a NaN norm leaves their gradients as they are
+# (min(1.0, nan) is 1.0; nan > max_norm is False): the parity tier names exactly that.
+PARITY_ONLY = {_float_return: ["clip_grad_norm/nan-slips-past-guard"],
+               _python_loop: ["clip_grad_norm/nan-slips-past-guard"]}
+
+
 @pytest.mark.parametrize("slug,fn", VARIANTS, ids=lambda x: getattr(x, "__name__", x))
 def test_correct_variants_get_no_diagnosis(slug, fn):
     kata = get(slug)
-    assert diagnose_functions(kata, {kata.functions[0]: fn}) == []
+    named = [m.id for m in diagnose_functions(kata, {kata.functions[0]: fn})]
+    assert named == PARITY_ONLY.get(fn, [])
 
 
 # --- comparisons and static checks -------------------------------------------------

@@ -31,6 +31,7 @@ ESCAPES = [Path("/tmp/gradkata-escaped.txt"), Path("/escaped.txt"), PROJECT_ROOT
 REASONS = {
     "endless_loop": "timeout", "sleep_at_import": "timeout", "os_exit_at_import": "crash",
     "segfault": "crash", "exit_at_import": "SystemExit", "import_suite": "ModuleNotFoundError",
+    "disk_fill": "errno 28",
 }
 
 
@@ -93,7 +94,7 @@ def test_attack_earns_nothing_and_spares_the_neighbour(graded, name: str) -> Non
         if name in REASONS:
             assert REASONS[name] in said, said[:500]
     assert neighbour.score == neighbour.max_score > 0, neighbour.reason
-    assert set(result.sandbox) >= {"rlimits", "netns", "uid", "landlock", "seccomp"} or result.notes
+    assert set(result.sandbox) >= {"rlimits", "netns", "scratch", "uid", "landlock", "seccomp"} or result.notes
 
 
 @pytest.mark.slow

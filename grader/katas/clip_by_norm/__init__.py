@@ -10,11 +10,14 @@ def _oracle() -> dict:
     import torch
 
     def clip_by_norm(g, tau):
-        # torch's clip_grad_norm_ without its 1e-6: exactly g / max(1, ||g|| / tau).
-        t = torch.from_numpy(np.array(g, dtype=np.float64, copy=True))
-        norm = float(torch.linalg.vector_norm(t))
-        out = (t / max(1.0, norm / tau)).numpy()
-        return out, norm, float(np.linalg.norm(out))
+        # PyTorch's own clip_grad_norm_ on g as the gradient of one float64 parameter:
+        # g * min(1, tau / (||g|| + 1e-6)). The suite accepts it beside the kata's
+        # eps-free formula (the reference), and says which of the two it quotes.
+        t = torch.nn.Parameter(torch.zeros(np.shape(g), dtype=torch.float64))
+        t.grad = torch.from_numpy(np.array(g, dtype=np.float64, copy=True))
+        norm = float(torch.nn.utils.clip_grad_norm_(t, tau))
+        out = t.grad.numpy().copy()
+        return out, norm, float(np.linalg.norm(out.ravel()))
 
     return {"clip_by_norm": clip_by_norm}
 
@@ -30,6 +33,12 @@ def clip_by_norm(g, tau):
 
     Vectors already inside the ball of radius tau come back unchanged; longer
     ones are shrunk onto its surface, keeping their direction.
+
+    Interview tier: 1-D NumPy vectors, as in the notebook. Parity tier: arrays
+    of any rank (a matrix, a 3-D array, a 0-d scalar), where the norm is over
+    every element (np.linalg.norm(g, 2) of a matrix is its largest singular
+    value, not this norm). PyTorch's clip_grad_norm_ adds 1e-6 to the norm,
+    g * min(1, tau / (||g|| + 1e-6)); that variant is accepted too.
 
     Args:
         g: a NumPy array (any shape; the norm is over all its elements).

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from gradkata.mistakes import maker
+from gradkata.mistakes import grad_truth_test, maker
 
 EPS = 1e-6
 SLUG = "clip_grad_norm"
@@ -236,6 +236,49 @@ def norm_squared_compared(parameters, max_norm):
     return total.to(grads[0].dtype)
 
 
+def stack_of_nothing(parameters, max_norm):
+    grads = _grads(parameters)
+    # No `if not grads` guard: torch.stack([]) raises when no parameter has a gradient.
+    total = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.detach(), 2.0) for g in grads]), 2.0)
+    _scale(grads, _clipped(total, max_norm))
+    return total
+
+
+def spectral_norm(parameters, max_norm):
+    grads = _grads(parameters)
+    if not grads:
+        return torch.tensor(0.0)
+    # torch.linalg.norm(g, 2) of a matrix is its largest singular value, not the
+    # norm of all its elements (and it refuses 0-d and 3-d tensors).
+    total = torch.linalg.vector_norm(torch.stack([torch.linalg.norm(g.detach(), 2) for g in grads]), 2.0)
+    _scale(grads, _clipped(total, max_norm))
+    return total
+
+
+def truthy_grad_filter(parameters, max_norm):
+    if isinstance(parameters, torch.Tensor):
+        parameters = [parameters]
+    # bool(p.grad) raises for a gradient of more than one element, and drops a
+    # one-element gradient that is 0.
+    grads = [p.grad for p in filter(lambda p: p.grad, parameters)]
+    if not grads:
+        return torch.tensor(0.0)
+    total = _global(grads)
+    _scale(grads, _clipped(total, max_norm))
+    return total
+
+
+def nan_slips_past_guard(parameters, max_norm):
+    grads = _grads(parameters)
+    if not grads:
+        return torch.tensor(0.0)
+    total = _global(grads)
+    clip_coef = max_norm / (float(total) + EPS)
+    if clip_coef < 1:  # False for a NaN norm: the gradients are left as they are
+        _scale(grads, clip_coef)
+    return total
+
+
 _m = maker(SLUG, "clip_grad_norm")
 
 
@@ -349,6 +392,39 @@ MISTAKES = [
        "Callers that log the gradient norm get None.",
        "The pre-clip norm is the main signal for diagnosing exploding gradients.",
        "Return the global norm computed before scaling (tensor(0.) when there is no gradient)."),
+    _m("stack-of-nothing", "torch.stack of an empty list when no parameter has a gradient", stack_of_nothing,
+       "Your code stacks the per-parameter norms without first checking that there is at least one gradient.",
+       "With an empty list, or when every p.grad is None, torch.stack([]) raises \"stack expects a non-empty "
+       "TensorList\" instead of returning 0.",
+       "Early in training, or with a frozen model, no parameter may have a gradient yet; clipping must not "
+       "crash the training loop then.",
+       "After filtering out None grads: if not grads: return torch.tensor(0.0)."),
+    _m("spectral-norm", "Matrix 2-norm (largest singular value) instead of the norm of all elements",
+       spectral_norm,
+       "Your code took torch.linalg.norm(g, 2) of each gradient; for a 2-D gradient ord=2 means the matrix "
+       "2-norm, its largest singular value.",
+       "Vectors are fine, but every weight matrix gets a norm that is too small, so clipping happens too late "
+       "and too little (and 0-d or 3-d gradients make it raise).",
+       "Clipping by global norm bounds the length of the whole update, sqrt of the sum of every element "
+       "squared; the spectral norm is a different quantity.",
+       "Use torch.linalg.vector_norm(g) (or g.norm(2), which flattens) for each gradient."),
+    _m("truthy-grad-filter", "Parameters filtered on the truth value of p.grad", truthy_grad_filter,
+       "Your code filtered with `filter(lambda p: p.grad, ...)` (or `if p.grad:`), which asks for the truth "
+       "value of a tensor instead of testing `p.grad is not None`.",
+       "Any gradient with more than one element raises \"Boolean value of Tensor with more than one value is "
+       "ambiguous\"; a one-element gradient equal to 0 is silently dropped.",
+       "A missing gradient is None, not a false tensor: the test must be about None.",
+       "Filter with `lambda p: p.grad is not None`.", static=grad_truth_test),
+    _m("nan-slips-past-guard", "A NaN norm slips past the `if clip_coef < 1` guard", nan_slips_past_guard,
+       "Your code scales only `if clip_coef < 1`; when a gradient holds a NaN the norm is NaN, the comparison "
+       "is False, and nothing is scaled.",
+       "With a NaN anywhere, torch.nn.utils.clip_grad_norm_ turns every gradient into NaN (the coefficient is "
+       "NaN); your code leaves the finite gradients unscaled next to the NaN one.",
+       "PyTorch makes a non-finite norm impossible to miss (every gradient NaN, or an error with "
+       "error_if_nonfinite=True); a step taken with part of the gradients silently unclipped hides it. This is "
+       "the parity tier: the interview question does not ask for it.",
+       "Multiply unconditionally by torch.clamp(max_norm / (total_norm + 1e-6), max=1.0), or check "
+       "torch.isfinite(total_norm) and raise."),
     _m("squared-norm-compared", "The squared norm was compared with max_norm", norm_squared_compared,
        "Your code compared the sum of squares (the squared norm) with max_norm instead of the norm itself.",
        "Gradients whose norm lies between sqrt(max_norm) and max_norm are clipped when they should not be "
@@ -391,4 +467,8 @@ PROBES = [
     _probe([[30.0, 40.0]], 7.0),
     _probe([[0.6, 0.8]], 0.5),
     _probe([[2.0, 0.0]], 3.0),
+    _probe([None, None], 1.0),
+    _probe([[[3.0, 4.0], [1.0, 2.0]], [0.5]], 1.0),
+    _probe([[0.0], [3.0]], 1.0),
+    _probe([[float("nan"), 1.0], [2.0]], 1.0),
 ]

@@ -1,4 +1,12 @@
-"""Hidden suite: clip_grad_norm against the reference and torch.nn.utils.clip_grad_norm_."""
+"""Hidden suite: clip_grad_norm against the reference and torch.nn.utils.clip_grad_norm_.
+
+Interview tier: the question as the seeds pose it (a list, tuple or generator
+of parameters, some grads None, float32/float64, 1-D and 2-D gradients, a
+finite max_norm > 0 or inf). Parity tier: the rest of torch's contract, each
+in one deterministic check (a lone tensor, a parameter listed twice, half
+precision, 0-d and 3-d gradients, non-finite gradients, max_norm = 0), so one
+omission costs one check under every seed.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +18,18 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gradkata.suitekit import (RATIOS, Mismatch, expect_arrays, expect_number, fmt_num, fmt_params, global_norm,
-                             param_sets, points, visible)
+from gradkata.perf import PROFILE, measure
+from gradkata.suitekit import (Mismatch, expect_arrays, expect_number, fmt_num, fmt_params, global_norm, param_sets,
+                             points, visible)
 
 KATA = "clip_grad_norm"
+parity = pytest.mark.tier("parity")
+
+# max_norm as a multiple of the global norm; inf as in the seed's "norm before
+# clipping" call. max_norm = 0 is a parity check of its own.
+RATIOS = (0.01, 0.5, 1.0, 2.0, 100.0, math.inf)
+# The question's containers: "iterable of parameters"; a lone tensor is parity.
+CONTAINERS = ("list", "tuple", "generator")
 
 
 def scenario(grads, max_norm, container="list", dtype="float32", order=None, device="cpu"):
@@ -25,11 +41,17 @@ def scenario(grads, max_norm, container="list", dtype="float32", order=None, dev
     return s
 
 
+def bf16(s: dict) -> dict:
+    """The scenario's float32 values as bfloat16 (the wire carries them as a dtype of their own)."""
+    return {**s, "torch_dtype": "bfloat16"}
+
+
 def check(judge, s: dict) -> None:
     call = f"clip_grad_norm({fmt_params(s)}, max_norm={fmt_num(s['max_norm'])})"
     want, oracle = judge.reference(s), judge.oracle(s)
     got = judge.candidate(s)
-    dtype = next((np.asarray(p["grad"]).dtype.name for p in s["params"] if p["grad"] is not None), "float32")
+    dtype = s.get("torch_dtype") or next((np.asarray(p["grad"]).dtype.name for p in s["params"]
+                                          if p["grad"] is not None), "float32")
     if oracle is not None:
         from gradkata.suitekit import close, number
 
@@ -37,7 +59,7 @@ def check(judge, s: dict) -> None:
     expect_number(call, got["returned"], float(want["returned"]["value"]),
                   float(oracle["returned"]["value"]) if oracle else None, dtype,
                   what="the global norm before clipping")
-    expect_arrays(call, "grad", got["grads"], want["grads"], oracle["grads"] if oracle else None)
+    expect_arrays(call, "grad", got["grads"], want["grads"], oracle["grads"] if oracle else None, dtype)
     for i, (g, w) in enumerate(zip(got["params"], want["params"])):
         if not np.array_equal(g, w, equal_nan=True):
             raise Mismatch(f"Called {call}. The weights of parameter {i} changed; only .grad may change.")
@@ -57,10 +79,11 @@ def test_small_gradients_are_left_alone(judge):
 
 
 @points(4)
-@given(params=param_sets(), ratio=st.sampled_from(RATIOS))
+@given(params=param_sets(containers=CONTAINERS), ratio=st.sampled_from(RATIOS))
 def test_matches_torch_on_generated_inputs(judge, params, ratio):
+    """Lists, tuples and generators of float32/float64 parameters, 1-D and 2-D, some grads None."""
     norm = global_norm(params)
-    max_norm = ratio * norm if norm > 0 and math.isfinite(ratio) else (ratio if math.isfinite(ratio) else 1e30)
+    max_norm = ratio * norm if norm > 0 and math.isfinite(ratio) else (ratio if math.isfinite(ratio) else math.inf)
     if norm <= max_norm < (1 - 1e-5) * (norm + 1e-6):
         # Here the 1e-6 dominates: torch shrinks gradients that are already within
         # max_norm (norms of 1e-12, or exactly at a small threshold). That is an
@@ -75,8 +98,10 @@ def test_generator_is_consumed_once(judge):
     check(judge, scenario([[3.0, 4.0], [12.0], [1.0, -2.0, 2.0]], 1.0, container="generator"))
 
 
+@parity
 @points(1)
 def test_single_tensor(judge):
+    """A lone tensor is one parameter (torch wraps it in a list); iterating it gives rows without .grad."""
     check(judge, scenario([[6.0, 8.0]], 5.0, container="single"))
 
 
@@ -115,11 +140,13 @@ def test_zero_gradients_stay_finite(judge):
     check(judge, scenario([[0.0, 0.0], [2.0]], 1.0))
 
 
+@parity
 @points(1)
 def test_parameter_listed_twice_is_counted_and_scaled_twice(judge):
     check(judge, scenario([[3.0, 4.0], [12.0]], 6.5, order=[0, 0, 1]))
 
 
+@parity
 @points(1)
 def test_half_precision_squares_overflow(judge):
     # Each square is 40000 and their sum 160000 overflows float16 (max 65504),
@@ -132,7 +159,43 @@ def test_mixed_magnitudes_float64(judge):
     check(judge, scenario([[1e-12, -2e-12], [3e12], [0.5]], 7.0, dtype="float64"))
 
 
+@parity
+@points(1)
+def test_bfloat16_grads(judge):
+    check(judge, bf16(scenario([[3.0, 4.0], [12.0]], 6.5)))
+
+
+@parity
+@points(1)
+def test_zero_dim_and_three_dim_grads(judge):
+    """A scalar parameter (0-d grad) and a conv-like weight (3-d grad) count like any other."""
+    check(judge, scenario([3.0, [[[1.0, -2.0], [2.0, 0.5]], [[0.0, 4.0], [-1.0, 1.0]]]], 2.0))
+
+
+@parity
+@points(1)
+def test_non_finite_grads_spread_as_in_torch(judge):
+    """An inf gradient makes the norm inf and the coefficient 0 (inf * 0 = nan); a nan norm makes every grad nan."""
+    check(judge, scenario([[math.inf, 1.0], [2.0]], 1.0))
+    check(judge, scenario([[math.nan, 1.0], [2.0]], 1.0))
+
+
+@parity
+@points(1)
+def test_max_norm_zero_zeroes_every_grad(judge):
+    check(judge, scenario([[3.0, 4.0], [12.0]], 0.0))
+
+
+@parity
 @points(1)
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")
 def test_cuda_tensors(judge):
     check(judge, scenario([[3.0, 4.0], [12.0]], 6.5, device="cuda"))
+
+
+@pytest.mark.tier("performance")
+@points(0)
+def test_performance_is_measured(judge):
+    """Host syncs, aten ops (at k and 2k parameters) and extra bytes, next to the reference's and
+    PyTorch's: advice in the check's message, no points."""
+    measure(judge, {"profile": dict(PROFILE), "max_norm": 1.0})

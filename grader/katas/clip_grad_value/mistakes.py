@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+
 import numpy as np
 import torch
 
-from gradkata.mistakes import maker
+from gradkata.mistakes import grad_truth_test, maker
 
 SLUG = "clip_grad_value"
 # torch returns None and no caller uses the result: what a mutant returns is no evidence.
@@ -78,6 +80,32 @@ def generator_exhausted(parameters, clip_value):
             p.grad.clamp_(-clip_value, clip_value)
 
 
+def truthy_grad_filter(parameters, clip_value):
+    # bool(p.grad) raises for a gradient of more than one element.
+    for p in filter(lambda p: p.grad, _params(parameters)):
+        p.grad.clamp_(-clip_value, clip_value)
+
+
+def _result_dropped(tree: ast.Module) -> bool:
+    """An out-of-place clamp as a bare statement: ``torch.clamp(g, ...)`` or ``g.clamp(...)``, result unused."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in ("clamp", "clip", "clamp_min", "clamp_max"):
+                return True
+    return False
+
+
+def _weights_clamped(tree: ast.Module) -> bool:
+    """An in-place clamp of something that is not a gradient (``p.clamp_``, ``p.data.clamp_``)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in ("clamp_", "clip_") and "grad" not in ast.unparse(node.func.value):
+            return True
+    return False
+
+
 _m = maker(SLUG, "clip_grad_value")
 
 
@@ -92,7 +120,8 @@ MISTAKES = [
        "Your code called an out-of-place clamp (torch.clamp(g, ...), g.clamp(...)) and did not keep the result.",
        "Every p.grad is unchanged after the call.",
        "The optimiser reads p.grad, so it uses the unclipped gradients.",
-       "Use the in-place form, p.grad.clamp_(-clip_value, clip_value), or assign the result back to p.grad."),
+       "Use the in-place form, p.grad.clamp_(-clip_value, clip_value), or assign the result back to p.grad.",
+       static=_result_dropped),
     _m("none-not-skipped", "Parameters without a gradient were not skipped", none_not_skipped,
        "Your code used p.grad without checking it; frozen or unused parameters have p.grad = None.",
        "The call raises AttributeError as soon as one parameter has no gradient.",
@@ -102,7 +131,8 @@ MISTAKES = [
        "Your code clamped the parameters themselves (p or p.data).",
        "The gradients are unchanged and the weights are cut to [-clip_value, clip_value].",
        "Clamping weights erases what the model has learnt, and the update is still unclipped.",
-       "Clamp p.grad, not p."),
+       "Clamp p.grad, not p.",
+       static=_weights_clamped),
     _m("lower-bound-zero", "The lower bound was 0 instead of -clip_value", lower_bound_zero,
        "Your code clamped to [0, clip_value].",
        "Every negative gradient entry becomes 0.",
@@ -120,6 +150,13 @@ MISTAKES = [
        "Every entry ends up equal to -clip_value (clamp applies max last).",
        "All gradients point the same way regardless of the loss: training goes nowhere.",
        "clamp_(min=-clip_value, max=clip_value)."),
+    _m("truthy-grad-filter", "Parameters filtered on the truth value of p.grad", truthy_grad_filter,
+       "Your code filtered with `filter(lambda p: p.grad, ...)` (or `if p.grad:`), which asks for the truth "
+       "value of a tensor instead of testing `p.grad is not None`.",
+       "Any gradient with more than one element raises \"Boolean value of Tensor with more than one value is "
+       "ambiguous\"; a one-element gradient equal to 0 is skipped (harmless here, but luck).",
+       "A missing gradient is None, not a false tensor: the test must be about None.",
+       "Filter with `lambda p: p.grad is not None`.", static=grad_truth_test),
     _m("tensor-iterated", "A single tensor was iterated row by row", tensor_iterated,
        "Your code looped over `parameters` without wrapping a lone tensor in a list first.",
        "Iterating a tensor gives its rows, which have no .grad: nothing is clamped (or the call raises for a "

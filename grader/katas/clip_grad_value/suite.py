@@ -1,4 +1,11 @@
-"""Hidden suite: clip_grad_value against the reference and torch.nn.utils.clip_grad_value_."""
+"""Hidden suite: clip_grad_value against the reference and torch.nn.utils.clip_grad_value_.
+
+Interview tier: the question as the seeds pose it (a list, tuple or generator
+of parameters, some grads None, float32/float64, 1-D and 2-D gradients, a
+clip_value > 0). Parity tier: the rest of torch's contract, each in one
+deterministic check (a lone tensor, a parameter listed twice, half precision,
+0-d and 3-d gradients, infinite gradients, clip_value = 0).
+"""
 
 from __future__ import annotations
 
@@ -11,13 +18,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gradkata.judge import CandidateRaised
+from gradkata.perf import PROFILE, measure
 from gradkata.suitekit import Mismatch, expect_arrays, fmt_num, fmt_params, param_sets, points, visible
 
 KATA = "clip_grad_value"
+parity = pytest.mark.tier("parity")
 
-# clip_value as a multiple of the largest |grad| element: everything clipped,
-# most clipped, exactly at the largest element, nothing clipped.
-RATIOS = (0.0, 0.01, 0.5, 1.0, 2.0, math.inf)
+# clip_value as a multiple of the largest |grad| element: most clipped, exactly
+# at the largest element, nothing clipped. clip_value = 0 is a parity check.
+RATIOS = (0.01, 0.5, 1.0, 2.0, math.inf)
+CONTAINERS = ("list", "tuple", "generator")
 
 
 def scenario(grads, clip_value, container="list", dtype="float32", order=None, device="cpu"):
@@ -65,7 +75,7 @@ def check(judge, s: dict) -> None:
     for w, o in zip(want["grads"], oracle["grads"]):
         assert (w is None) == (o is None) and (w is None or np.array_equal(w, o, equal_nan=True)), \
             "grader bug: reference != torch"
-    expect_arrays(call, "grad", got["grads"], want["grads"], oracle["grads"])
+    expect_arrays(call, "grad", got["grads"], want["grads"], oracle["grads"], s.get("torch_dtype"))
     _expect_weights_untouched(call, got, want)
 
 
@@ -91,10 +101,13 @@ def test_clip_at_half_with_a_none_bias_grad(judge):
 
 
 @points(4)
-@given(params=param_sets(allow_empty=False), ratio=st.sampled_from(RATIOS))
+@given(params=param_sets(containers=CONTAINERS, allow_empty=False), ratio=st.sampled_from(RATIOS))
 def test_matches_torch_on_generated_inputs(judge, params, ratio):
+    """Lists, tuples and generators of float32/float64 parameters, 1-D and 2-D, some grads None."""
     top = _max_abs(params)
     clip_value = ratio * top if math.isfinite(ratio) else math.inf
+    if clip_value == 0:
+        clip_value = 1.0  # every grad is zero (or None): any positive bound leaves them alone
     check(judge, {**params, "clip_value": float(clip_value)})
 
 
@@ -108,6 +121,7 @@ def test_tuple_of_parameters(judge):
     check(judge, scenario([[3.0, -4.0], [0.5]], 1.0, container="tuple"))
 
 
+@parity
 @points(1)
 def test_single_tensor(judge):
     check(judge, scenario([[6.0, -8.0, 0.5]], 5.0, container="single"))
@@ -141,6 +155,7 @@ def test_elements_exactly_at_the_bound_are_kept(judge):
     check(judge, scenario([[2.0, -2.0, 1.999, -2.001]], 2.0, dtype="float64"))
 
 
+@parity
 @points(1)
 def test_zero_clip_value_zeroes_every_grad(judge):
     check(judge, scenario([[3.0, -4.0], [1e-9]], 0.0))
@@ -153,11 +168,13 @@ def test_integer_clip_value(judge):
     check(judge, s)
 
 
+@parity
 @points(1)
 def test_infinite_grads_become_the_bound(judge):
     check(judge, scenario([[math.inf, -math.inf, 0.5]], 1.0))
 
 
+@parity
 @points(1)
 def test_parameter_listed_twice(judge):
     check(judge, scenario([[3.0, -4.0], [12.0]], 2.0, order=[0, 0, 1]))
@@ -168,12 +185,35 @@ def test_tiny_and_huge_magnitudes_float64(judge):
     check(judge, scenario([[1e-12, -2e-12], [3e12, -5e15], [0.5]], 1e-12, dtype="float64"))
 
 
+@parity
 @points(1)
 def test_half_precision(judge):
     check(judge, scenario([[300.0, -0.001, 65504.0], [1.5]], 1.0, dtype="float16"))
 
 
+@parity
+@points(1)
+def test_bfloat16_grads(judge):
+    check(judge, {**scenario([[10.0, 0.1], [-3.0, 0.5]], 1.0), "torch_dtype": "bfloat16"})
+
+
+@parity
+@points(1)
+def test_zero_dim_and_three_dim_grads(judge):
+    """A scalar parameter (0-d grad) and a conv-like weight (3-d grad) are clamped like any other."""
+    check(judge, scenario([-3.0, [[[1.0, -2.0], [2.5, 0.5]], [[0.0, 4.0], [-1.0, 1.0]]]], 1.5))
+
+
+@parity
 @points(1)
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")
 def test_cuda_tensors(judge):
     check(judge, scenario([[10.0, 0.1], [-3.0, 0.5]], 1.0, device="cuda"))
+
+
+@pytest.mark.tier("performance")
+@points(0)
+def test_performance_is_measured(judge):
+    """Host syncs, aten ops (at k and 2k parameters) and extra bytes, next to the reference's and
+    PyTorch's: advice in the check's message, no points."""
+    measure(judge, {"profile": dict(PROFILE), "clip_value": 0.5})

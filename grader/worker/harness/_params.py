@@ -17,15 +17,18 @@ def build(scenario: dict) -> tuple[list, Any]:
         (an index may repeat: a parameter listed twice)
     scenario["container"]: "list" | "tuple" | "generator" | "single"
     scenario["device"]: "cpu" (default) or "cuda"
+    scenario["torch_dtype"]: optional, e.g. "bfloat16" (which NumPy and the wire lack):
+        values and grads are sent as float32 and cast here
     """
     import torch
 
     device = scenario.get("device", "cpu")
+    cast = getattr(torch, scenario["torch_dtype"]) if scenario.get("torch_dtype") else None
     params = []
     for spec in scenario["params"]:
-        p = torch.nn.Parameter(torch.from_numpy(np.array(spec["value"])).to(device))
+        p = torch.nn.Parameter(_tensor(spec["value"], device, cast))
         if spec.get("grad") is not None:
-            p.grad = torch.from_numpy(np.array(spec["grad"])).to(device)
+            p.grad = _tensor(spec["grad"], device, cast)
         params.append(p)
     order = scenario.get("order", list(range(len(params))))
     chosen = [params[i] for i in order]
@@ -39,6 +42,13 @@ def build(scenario: dict) -> tuple[list, Any]:
     else:
         container = list(chosen)
     return params, container
+
+
+def _tensor(values: Any, device: str, cast: Any) -> Any:
+    import torch
+
+    t = torch.from_numpy(np.array(values)).to(device)
+    return t if cast is None else t.to(cast)
 
 
 def observe(params: Iterable) -> dict:

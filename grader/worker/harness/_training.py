@@ -12,7 +12,7 @@ import numpy as np
 from ..values import to_numpy
 
 
-_WARM = []
+_WARM: list[bool] = []
 
 
 def warm_up() -> None:

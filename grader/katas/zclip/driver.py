@@ -1,0 +1,59 @@
+"""Driver for ``class ZClip(alpha=0.97, z_thresh=2.5, max_grad_norm=1.0, warmup_steps=25)``.
+
+One clipper is built from the scenario's arguments and drives a seeded model
+through the steps: at each, fresh gradients of ``scale[t] * mse`` are computed,
+``clipper.step(model)`` is called, what it returned and the gradients it left
+are recorded, then the harness takes a plain SGD step (so later gradients
+depend on the earlier clipping).
+
+Scenario: {"model": {"sizes", "seed", "gain"}, "x": (steps, batch, in),
+"y": (steps, batch, out), "scales": [float] * steps, "lr": float,
+"args": [positional constructor arguments], "kwargs": {name: value},
+"frozen": [indices of parameters that get no gradient]}.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from gradkata.worker.values import describe, to_numpy
+from gradkata.worker.harness import _perf, _training
+
+
+def _two_steps(cls, kwargs: dict):
+    """What the performance tier measures: a fresh clipper's warm-up step, then one z-scored step."""
+
+    def call(params: list) -> None:
+        model = torch.nn.Module()
+        model.weights = torch.nn.ParameterList(params)
+        clipper = cls(**kwargs)
+        clipper.step(model)
+        clipper.step(model)
+
+    return call
+
+
+def run(funcs: dict, scenario: dict) -> dict:
+    cls = funcs["ZClip"]
+    if "profile" in scenario:  # performance tier: counts only (see _perf)
+        return _perf.profile(_two_steps(cls, scenario.get("kwargs", {})), scenario["profile"])
+    model = _training.build_model(scenario["model"])
+    params = list(model.parameters())
+    for i in scenario.get("frozen", []):
+        params[i].requires_grad_(False)
+    clipper = cls(*scenario.get("args", []), **scenario.get("kwargs", {}))
+    x, y = torch.from_numpy(scenario["x"]), torch.from_numpy(scenario["y"])
+    lr = float(scenario.get("lr", 0.05))
+    returned, grads = [], []
+    for t, scale in enumerate(scenario["scales"]):
+        for p in params:
+            p.grad = None
+        loss = float(scale) * torch.nn.functional.mse_loss(model(x[t]), y[t])
+        loss.backward()
+        returned.append(describe(clipper.step(model)))
+        grads.append([None if p.grad is None else to_numpy(p.grad) for p in params])
+        with torch.no_grad():
+            for p in params:
+                if p.grad is not None:
+                    p.sub_(lr * p.grad)
+    return {"returned": returned, "grads": grads}

@@ -1,0 +1,90 @@
+"""One omission, one deduction: a submission that leaves out exactly one parity
+behaviour loses exactly that behaviour's checks, and the same ones under every seed.
+
+Each omission is the kata's reference with one branch taken out (trusted code,
+run in-process through the hidden suite as the mutants are).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from gradkata.katas import get
+from gradkata.results import Status
+from gradkata.runner import check_functions
+
+SEEDS = (1, 2, 3, 4, 5)
+
+
+def _norm_without_lone_tensor(parameters, max_norm):
+    grads = [p.grad for p in parameters if p.grad is not None]  # no `isinstance(parameters, Tensor)` branch
+    if not grads:
+        return torch.tensor(0.0)
+    total = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.detach(), 2.0) for g in grads]), 2.0)
+    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    for g in grads:
+        g.detach().mul_(coef.to(g.dtype))
+    return total
+
+
+def _norm_with_a_python_guard(parameters, max_norm):
+    if isinstance(parameters, torch.Tensor):
+        parameters = [parameters]
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return torch.tensor(0.0)
+    total = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.detach(), 2.0) for g in grads]), 2.0)
+    if total > max_norm:  # a nan norm is never > max_norm: nan gradients are left as they are
+        for g in grads:
+            g.detach().mul_((max_norm / (total + 1e-6)).to(g.dtype))
+    return total
+
+
+def _value_without_lone_tensor(parameters, clip_value):
+    for p in parameters:  # no `isinstance(parameters, Tensor)` branch
+        if p.grad is not None:
+            p.grad.detach().clamp_(-clip_value, clip_value)
+
+
+def _value_float32_bound_only(parameters, clip_value):
+    if isinstance(parameters, torch.Tensor):
+        parameters = [parameters]
+    for p in parameters:
+        if p.grad is not None and p.grad.dtype in (torch.float32, torch.float64):
+            p.grad.detach().clamp_(-clip_value, clip_value)  # half-precision grads are skipped
+
+
+def _by_norm_matrix_norm(g, tau):
+    norm = float(np.linalg.norm(g, 2)) if np.ndim(g) <= 2 else math.nan  # ord=2: spectral for a matrix
+    clipped = g / max(1.0, norm / tau)
+    return clipped, norm, float(np.linalg.norm(clipped.ravel()))
+
+
+OMISSIONS = [
+    ("clip_grad_norm", "no-lone-tensor", {"clip_grad_norm": _norm_without_lone_tensor}, {"test_single_tensor"}),
+    ("clip_grad_norm", "python-guard", {"clip_grad_norm": _norm_with_a_python_guard},
+     {"test_non_finite_grads_spread_as_in_torch"}),
+    ("clip_grad_value", "no-lone-tensor", {"clip_grad_value": _value_without_lone_tensor}, {"test_single_tensor"}),
+    ("clip_grad_value", "skips-half-precision", {"clip_grad_value": _value_float32_bound_only},
+     {"test_half_precision", "test_bfloat16_grads"}),
+    ("clip_by_norm", "matrix-norm", {"clip_by_norm": _by_norm_matrix_norm},
+     {"test_matrix_uses_the_norm_of_all_elements"}),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug,name,funcs,lost", OMISSIONS, ids=[f"{s}-{n}" for s, n, _, _ in OMISSIONS])
+def test_one_omission_costs_only_its_own_checks_under_every_seed(slug, name, funcs, lost):
+    kata = get(slug)
+    outcomes = []
+    for seed in SEEDS:
+        checks = check_functions(kata, funcs, seed=seed, examples=30)
+        failing = {c.name for c in checks if c.status is not Status.PASSED}
+        assert failing == lost, f"seed {seed}: {sorted(failing)}"
+        assert all(c.tier == "parity" for c in checks if c.name in lost), "an omission of the parity contract"
+        outcomes.append(sorted((c.name, c.score) for c in checks))
+    assert all(o == outcomes[0] for o in outcomes), "the score moved with the seed"
