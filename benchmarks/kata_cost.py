@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         for slug in args.katas.split(","):
             times, score = cost(slug, args.runs, args.examples, Path(tmp))
             spread = ", ".join(f"{t * 1e3:.0f}" for t in times)
-            print(f"  {slug:16} {statistics.median(times) * 1e3:7.0f} ms   (each: {spread} ms; score {score:g})")
+            print(f"  {slug:28} {statistics.median(times) * 1e3:7.0f} ms   (each: {spread} ms; score {score:g})")
     return 0
 
 

@@ -54,7 +54,8 @@ def _timed(fn) -> float:
 
 
 def _cli(paths: list[Path], katas: list[str], examples: int) -> float:
-    cmd = [sys.executable, "-m", "gradkata", "grade", *map(str, paths), "--seed", "1", "--examples", str(examples)]
+    cmd = [sys.executable, "-m", "gradkata", "grade", *map(str, paths), "--seed", "1", "--examples", str(examples),
+           "--no-server"]  # cold: not the warm grader `grade` would otherwise start and use
     for slug in katas:
         cmd += ["--kata", slug]
     return _timed(lambda: subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL))

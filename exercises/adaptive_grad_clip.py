@@ -35,6 +35,8 @@ def adaptive_grad_clip(parameters, clip_factor=0.01, eps=1e-3):
     Args:
         parameters: a tensor or an iterable of tensors (e.g. model.parameters(),
             a generator you may iterate only once); skip those whose .grad is None.
+            (Interview tier: Linear weights and biases in an iterable; parity
+            tier: conv weights (3-D, 4-D), a lone tensor, 0-d parameters.)
         clip_factor: lambda, the largest allowed ratio ||G_i|| / ||W_i||.
         eps: the floor on ||W_i||.
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from ._errors import GradkataError, UsageError
+from .results import SubmissionResult
 from .katas._kata import PROJECT_ROOT
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
@@ -37,15 +38,13 @@ def _payload(paths: list[Path], katas: list[str] | None, seed: int | None, examp
             "visible_only": visible_only, "require_sandbox": require_sandbox}
 
 
-def _results(reply: dict) -> list:
-    from .results import SubmissionResult
-
+def _results(reply: dict) -> list[SubmissionResult]:
     if "error" in reply:
         raise (UsageError if reply.get("usage") else GradkataError)(str(reply["error"]))
     return [SubmissionResult.from_dict(d) for d in reply["results"]]
 
 
-def _warm(args: argparse.Namespace, payload: dict) -> list | None:
+def _warm(args: argparse.Namespace, payload: dict) -> list[SubmissionResult] | None:
     """The results from this user's warm grader (started on first use), or None to grade here.
 
     None when the user opted out (``--no-server``, ``$GRADKATA_NO_SERVER``) or
@@ -132,7 +131,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if complete or not args.strict else 1
 
 
-def _check(args: argparse.Namespace, slug: str, path: Path) -> object:
+def _check(args: argparse.Namespace, slug: str, path: Path) -> SubmissionResult:
     """One kata's visible examples, on the warm grader when there is one: the SubmissionResult."""
     payload = _payload([path], [slug], args.seed or 1, None, True)
     warm = _warm(args, payload)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
 import io
 import warnings
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import numpy as np
 from ._errors import SuiteSignal, WorkerFault
 from .katas import Kata
 from .pool import Child, call_message
+from .worker import harness as drivers
 from .worker import wire
 
 
@@ -118,7 +118,7 @@ _SINK = _Discard()
 
 def observe(kata: Kata, funcs: dict[str, Callable], scenario: dict) -> dict:
     """Run trusted implementations (reference, oracle, mutant) through the kata's harness."""
-    harness = importlib.import_module(f"gradkata.worker.harness.{kata.harness}")
+    harness = drivers.get(kata.harness)
     with warnings.catch_warnings(), contextlib.redirect_stdout(_SINK), contextlib.redirect_stderr(_SINK):
         # torch warns on empty generators and deprecated names; not our business here.
         warnings.simplefilter("ignore")

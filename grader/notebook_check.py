@@ -363,7 +363,7 @@ def answer_stdin() -> int:
     replies = stdout_for_replies()
     grader = _Grader()
     try:
-        answer_lines(sys.stdin.buffer, replies.buffer, grader.answer)
+        answer_lines(sys.stdin.buffer, replies.buffer, grader.answer)  # type: ignore[attr-defined]
     finally:
         grader.close()
     return 0

@@ -23,6 +23,7 @@ from typing import Any, Iterable
 
 from ._errors import SandboxUnavailable, WorkerFault, WorkerStartError
 from .worker import wire
+from .worker.harness import driver_files
 
 WORKER_SOURCE = Path(__file__).parent / "worker"
 # Single-threaded before torch is imported: forking after OpenMP has started hangs.
@@ -36,7 +37,7 @@ THREAD_ENV = {
 }
 # -S: no site processing, so no .pth hook (an editable install's would make the
 # project importable in the worker); the site-packages directories are passed instead.
-BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); sys.path.extend(sys.argv[3:]); from worker import zygote; "
+BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); sys.path.extend(sys.argv[3:]); from gradkata.worker import zygote; "
         "zygote.main([int(fd) for fd in sys.argv[2].split(',')])")
 # Layers a child can have; --require-sandbox wants them all.
 # "guard": PyTorch's clipping unreadable and disarmed, in the children of katas that forbid delegation.
@@ -239,6 +240,21 @@ class Share:
     tag: str
 
 
+def _copy_worker(lib: Path) -> None:
+    """A private ``gradkata`` for the worker: the worker package and the katas' drivers, nothing else.
+
+    The worker never sees where the project (and its references, suites and
+    mutants) lives; drivers keep their import name, ``gradkata.katas.<slug>.driver``.
+    """
+    package = lib / "gradkata"
+    shutil.copytree(WORKER_SOURCE, package / "worker", ignore=shutil.ignore_patterns("__pycache__"),
+                    dirs_exist_ok=True)
+    (package / "__init__.py").write_text('"""The worker\'s private gradkata: the worker package and the drivers."""\n')
+    for slug, source in driver_files().items():
+        (package / "katas" / slug).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, package / "katas" / slug / "driver.py")
+
+
 class Zygote:
     """A warm worker that forks one child per (submission, kata).
 
@@ -277,9 +293,7 @@ class Zygote:
         # Traversable but not listable: children (another uid) reach their own scratch by its path.
         os.chmod(self.root, 0o711)
         lib = self.root / "lib"
-        # A private copy: the worker never sees where the project (and its solutions) lives.
-        shutil.copytree(WORKER_SOURCE, lib / "worker", ignore=shutil.ignore_patterns("__pycache__"),
-                        dirs_exist_ok=True)
+        _copy_worker(lib)
         (self.root / "jobs").mkdir(exist_ok=True)
         os.chmod(self.root / "jobs", 0o711)
         pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(1 + shares)]

@@ -36,7 +36,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ._version import __version__
 
@@ -115,17 +115,18 @@ class Server:
             katas, seed, examples, visible_only = first.settings
             current = [first]
 
-            def work():
-                job: _Request | None = first
+            def work(first: _Request = first) -> Iterator[tuple[tuple[_Request, int], Path]]:
+                job = first
                 while True:
                     if job.require_sandbox:
                         self.zygote.require_full()
                     for i, path in enumerate(job.paths):
                         yield (job, i), path
-                    job = self.requests.get()  # the session stays open while requests keep its settings
-                    if job is None or job.settings != first.settings:
-                        queued.append(job)
+                    following = self.requests.get()  # the session stays open while requests keep its settings
+                    if following is None or following.settings != first.settings:
+                        queued.append(following)
                         return
+                    job = following
                     current.append(job)
 
             def done(tag: tuple, result: Any) -> None:
@@ -238,7 +239,7 @@ def _retire(client: Client) -> None:
 
 
 @contextlib.contextmanager
-def _start_lock(path: Path):  # type: ignore[no-untyped-def]
+def _start_lock(path: Path) -> Iterator[None]:
     # Two commands starting at once must not start two servers on one path.
     with open(path.with_name(path.name + ".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -257,7 +258,7 @@ _LAUNCHER = ("import subprocess, sys; print(subprocess.Popen(sys.argv[1:], stdin
 def _start(path: Path, digest: str) -> Client:
     log = path.with_name(path.name + ".log")
     command = [sys.executable, "-m", "gradkata", "serve", "--socket", str(path), "--idle", str(idle_seconds())]
-    with open(log, "ab") as out:
+    with open(log, "wb") as out:  # the log of the latest server only
         launched = subprocess.run([sys.executable, "-I", "-S", "-c", _LAUNCHER, *command], stdin=subprocess.DEVNULL,
                                   stdout=subprocess.PIPE, stderr=out, cwd=path.parent, check=False)
     pid = int(launched.stdout or 0)

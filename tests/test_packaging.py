@@ -24,7 +24,7 @@ def test_the_wheel_installs_one_import_package(tmp_path: Path) -> None:
     assert {t for t in top if not t.endswith(".dist-info")} == {"gradkata"}, top
     # Data the engine reads at run time, and the typing marker, travel with it.
     for needed in ("gradkata/py.typed", "gradkata/katas/suite.ini", "gradkata/katas/clip_grad_norm/reference.py",
-                   "gradkata/worker/harness/clip_grad_norm.py"):
+                   "gradkata/katas/clip_grad_norm/driver.py"):
         assert needed in names
 
 

@@ -15,7 +15,7 @@ GRADER = Path(__file__).resolve().parent.parent
 # each graded kata its definition, suite, mutants, harness and reference.
 # Reports, the CLI and other katas do not.
 ENGINE = ("*.py", "katas/_kata.py", "katas/suite.ini", "worker/*.py", "worker/harness/_*.py")
-KATA_FILES = ("katas/{slug}/*.py", "worker/harness/{slug}.py")
+KATA_FILES = ("katas/{slug}/*.py",)
 # Set it to pin the recorded version (a test, or an instructor sure that an
 # edit changes no score): unchanged submissions are then not re-graded.
 OVERRIDE = "GRADKATA_GRADER_VERSION"

@@ -47,6 +47,11 @@ class Kata:
         return f"gradkata.katas.{self.slug}"
 
     @property
+    def driver_path(self) -> Path:
+        """The driver: runs a scenario through the kata's functions, in the worker and here alike."""
+        return KATAS_DIR / self.harness / "driver.py"
+
+    @property
     def suite_path(self) -> Path:
         return KATAS_DIR / self.slug / "suite.py"
 

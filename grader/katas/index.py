@@ -6,7 +6,7 @@ Hypothesis: seconds per command). ``index.json`` is one more generated view of
 them, written by `gradkata katas sync` and checked for drift by the tests like
 ``exercises/`` and ``solutions/``, so that the practice commands answer at once.
 
-``build()`` is the heavy half (sync and tests); ``load()`` and the ``*_text``
+``views.index_data()`` is the heavy half (sync and tests); ``load()`` and the ``*_text``
 functions are the light half (the commands): they import only the standard library.
 """
 
@@ -24,23 +24,6 @@ FORMAT = 1
 def stub_digest(text: str) -> str:
     """How `list` tells a student's untouched stub from an edited copy without the stub itself."""
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def build() -> dict[str, Any]:
-    """The index, from the kata folders (imports every kata, its suite and its mistakes)."""
-    from ..mistakes import catalogue
-    from ..runner import points_of
-    from ._catalogue import all_katas
-
-    katas = all_katas()
-    # Points as `max_points` counts them on this machine: CUDA-only tests are
-    # skipped (and not counted) where no GPU is, as on the machines that sync.
-    points = points_of(katas)
-    return {"format": FORMAT, "katas": [
-        {"slug": kata.slug, "title": kata.title, "topic": kata.topic, "points": points[kata.slug],
-         "functions": list(kata.functions), "stub_sha256": stub_digest(kata.render_stub()),
-         "mistakes": [{"id": m.id, "title": m.title, "feedback": m.feedback()} for m in catalogue(kata)]}
-        for kata in katas]}
 
 
 def render(index: dict[str, Any]) -> str:

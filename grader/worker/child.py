@@ -16,6 +16,7 @@ import socket
 import sys
 import traceback
 
+from . import harness as drivers
 from . import sandbox, wire
 
 HARNESS_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -75,7 +76,7 @@ def _serve(chan: socket.socket, job: dict) -> None:
             continue
         sandbox.tripwire_reset()
         try:
-            harness = importlib.import_module(f"{__package__}.harness.{name}")
+            harness = drivers.get(name)
             obs = harness.run(funcs, req["scenario"])
             reply = {"ok": True, "obs": obs}
         except BaseException as exc:
@@ -94,8 +95,11 @@ def run(chan_fd: int, job: dict) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.setsid()
         _redirect_stdio(job["scratch"])
-        os.closerange(3, chan_fd)
-        os.closerange(chan_fd + 1, 65536)
+        low = 3
+        for fd in sorted({chan_fd, *sandbox.inherited_fds()}):
+            os.closerange(low, fd)
+            low = fd + 1
+        os.closerange(low, 65536)
         os.chdir(job["scratch"])
         chan = socket.socket(fileno=chan_fd)
         try:

@@ -67,14 +67,12 @@ def _apply(name: str, job: dict) -> str:
         covered = f"; {', '.join(_exposed)} replaced by a view of the interpreter alone" if _exposed else ""
         return f"uid/gid {identity.NOBODY}, no supplementary groups{covered}"
     if name == "landlock":
-        read_only, listed = _read_only_paths(), []
-        if job.get("forbid") and _guard["rules"]:
-            # The trees holding PyTorch's clipping source are allowed entry by entry, around it.
-            read_only = [p for p in read_only if p not in _guard["split"]]
-            listed = _guard["rules"]
-        notes = landlock.apply(read_only, [job["scratch"], os.devnull], listed, ranks=_loopback(job))
-        guarded = f"; {len(listed)} rules around {len(_guard['denied'])} clipping files" if listed else ""
-        return "read-only: interpreter and libraries; read-write: scratch; " + ", ".join(notes) + guarded
+        notes = landlock.apply(_read_only_paths(), [job["scratch"], os.devnull], ranks=_loopback(job))
+        if job.get("forbid") and _guard["ruleset"] is not None:
+            # A second layer, built once in the zygote: every file but PyTorch's clipping source.
+            landlock.restrict(_guard["ruleset"])
+            notes.append(f"PyTorch's clipping source unreadable ({len(_guard['rules'])} rules)")
+        return "read-only: interpreter and libraries; read-write: scratch; " + ", ".join(notes)
     if name == "seccomp":
         inet = _loopback(job)  # the ranks' gloo sockets, in the child's own namespace
         return f"{seccomp.apply(allow_inet=inet)} BPF instructions" + ("; AF_INET sockets allowed" if inet else "")
@@ -90,17 +88,22 @@ def job_limits() -> dict:
 
 
 def _driver(job: dict):
-    import importlib
-
     name = job.get("harness") or ""
     if not name or not name.replace("_", "").isalnum():
         return None
-    return importlib.import_module(f"{__package__}.harness.{name}")  # loaded by the zygote already
+    from .harness import get
+
+    return get(name)  # loaded by the zygote already
 
 
 def _loopback(job: dict) -> bool:
     """Does this job's driver run ranks that talk over TCP (``LOOPBACK = True``)?"""
     return bool(getattr(_driver(job), "LOOPBACK", False))
+
+
+def inherited_fds() -> list[int]:
+    """Descriptors a child needs from the zygote until it is confined (the guard's ruleset)."""
+    return [] if _guard["ruleset"] is None else [_guard["ruleset"]]
 
 
 def confine(job: dict) -> list[str]:
@@ -116,6 +119,9 @@ def confine(job: dict) -> list[str]:
     if job.get("forbid") and _available.get("guard"):
         disarm()
         applied.append("guard")
+    if _guard["ruleset"] is not None:
+        os.close(_guard["ruleset"])
+        _guard["ruleset"] = None
     limits.cap_output(int(job.get("limits", {}).get("fsize_mib", 1) * limits.MiB))
     return applied
 
@@ -209,7 +215,7 @@ def _probe_guard() -> dict:
             f"({len(_guard['rules'])} rules); {len(_guard['functions'])} functions disarmed in memory")
     t0 = time.perf_counter()
     try:
-        landlock.apply([p for p in _read_only_paths() if p not in _guard["split"]], [os.devnull], _guard["rules"])
+        landlock.restrict(_guard["ruleset"])
         disarm()
     except Exception as exc:  # noqa: BLE001 -- any failure means the guard is unavailable
         return {"active": False, "note": f"failed: {exc}"}
@@ -276,17 +282,20 @@ def fork(run) -> int:
 
 def _probe_pidns() -> dict:
     """In the zygote: does a forked child land in a fresh pid namespace as pid 1?"""
-    t0 = time.perf_counter()
     read_fd, write_fd = os.pipe()
     try:
         from .confine._libc import unshare
 
+        t0 = time.perf_counter()
         unshare(CLONE_NEWPID)
-        pid = os.fork()
+        cost = time.perf_counter() - t0
+        pid = os.fork()  # not counted: every child is forked anyway
         if pid == 0:
             os.write(write_fd, str(os.getpid()).encode())
             os._exit(0)
+        t0 = time.perf_counter()
         _setns_back()
+        cost += time.perf_counter() - t0
         os.close(write_fd)
         seen = os.read(read_fd, 32)
     except OSError as exc:
@@ -295,7 +304,7 @@ def _probe_pidns() -> dict:
         os.close(read_fd)
     if seen != b"1":
         return {"active": False, "note": f"the forked child saw pid {seen!r}, not 1"}
-    return {"active": True, "cost_ms": (time.perf_counter() - t0) * 1000,
+    return {"active": True, "cost_ms": cost * 1000,
             "note": "own pid namespace per child (the child is its pid 1)"}
 
 
@@ -385,7 +394,7 @@ def _probe_in_child() -> dict[str, dict]:
 # original code objects are freed. Nothing in the child can run PyTorch's
 # clipping any more, so nothing the child does can earn points with it.
 
-_guard: dict = {"denied": [], "split": [], "rules": [], "functions": [], "codes": []}
+_guard: dict = {"denied": [], "rules": [], "ruleset": None, "functions": [], "codes": []}
 _hits: list[str] = []
 TRIPWIRE_GLOBAL = "__gradkata_tripwire__"
 
@@ -428,13 +437,13 @@ def _prepare_guard() -> str | None:
     source = os.path.realpath(clip_grad.__file__)
     cached = glob.glob(os.path.join(os.path.dirname(source), "__pycache__", "clip_grad.*"))
     denied = sorted({source, *(os.path.realpath(p) for p in cached)})
-    roots = [p for p in _read_only_paths() if not p.startswith("/proc/")]
-    split = [p for p in roots if any(d.startswith(os.path.realpath(p) + os.sep) for d in denied)]
     names = {clip_grad.__file__, source}
     functions = [f for f in gc.get_objects()
                  if type(f) is types.FunctionType and f.__code__.co_filename in names]  # no isinstance: it
     # would read __class__, which some lazy torch objects answer with a FutureWarning
-    _guard.update(denied=denied, split=split, rules=landlock.allow_except(split, set(denied)), functions=functions,
+    # Every file on the machine but these: the child's own layer narrows it to what it may read.
+    rules = landlock.allow_except(["/"], set(denied))
+    _guard.update(denied=denied, rules=rules, ruleset=landlock.read_file_ruleset(rules), functions=functions,
                   codes=[_tripwire_code(getattr(f, "__name__", "clipping"), len(f.__code__.co_freevars))
                          for f in functions], module=clip_grad)
     return None

@@ -84,7 +84,9 @@ def _batch(subs: Path, book: Path, *extra: str) -> subprocess.Popen[str]:
     env = {**os.environ, "GRADKATA_GRADER_VERSION": "0.test"}
     return subprocess.Popen([sys.executable, "-m", "gradkata", "grade-batch", str(subs), "--gradebook", str(book),
                              "--kata", "clip_grad_norm", "--seed", "5", "--examples", "3", "--workers", "1",
-                             "--quiet", *extra], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             # Four batches at once on a busy machine: no call should time out for load alone.
+                             "--timeout", "120", "--quiet", *extra],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _comparable(row) -> tuple:
@@ -118,9 +120,17 @@ def test_three_shards_merged_equal_one_unsharded_run(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "6 students" in done.stderr
     with Gradebook(tmp_path / "merged.sqlite") as merged, Gradebook(tmp_path / "whole.sqlite") as whole:
-        assert [_comparable(r) for r in merged.rows()] == [_comparable(r) for r in whole.rows()]
+        reasons = {r.student: [(k.status.value, k.reason) for k in r.result.katas] for r in whole.rows()}
+        assert [_comparable(r) for r in merged.rows()] == [_comparable(r) for r in whole.rows()], reasons
         assert len(whole.rows()) == len(STUDENTS)
         assert len({r.score for r in whole.rows()}) > 1  # not a class of identical grades
+        for m, w in zip(merged.rows(), whole.rows()):
+            print(f"{m.student:5} shard {shard_of(m.student, 3)}  merged {m.score:5.1f}/{m.max_score:g}  "
+                  f"unsharded {w.score:5.1f}/{w.max_score:g}")
+    # The class report renders a real merged gradebook (diagnoses, checks, tiers as graded).
+    assert subprocess.run([sys.executable, "-m", "gradkata", "report", "--gradebook", str(tmp_path / "merged.sqlite"),
+                           "-o", str(tmp_path / "report.html")], timeout=120).returncode == 0
+    assert (tmp_path / "report.html").read_text().count("data:image/png;base64,") == 3
 
 
 def _parses(command: str) -> None:

@@ -71,6 +71,39 @@ def clip_grad_norm(parameters, max_norm):
 '''
 
 
+# A kernel-side forgery: every name the test cells use, and the grading client behind them, rebound
+# to report a point; the function itself does nothing. In the kernel, the test cell shows 1.0.
+FORGER_SETUP = '''import gradkata.notebook_check as _nc
+from gradkata.notebook_check import Points as _Points
+
+
+class _ForgedLink:
+    def ask(self, request):
+        return {"slug": request["slug"], "score": 1.0, "max_score": 1.0, "status": "passed", "reason": ""}
+
+    def alive(self):
+        return True
+
+    def close(self):
+        pass
+
+
+_nc._SERVER = _ForgedLink()
+_nc._server = lambda: _ForgedLink()
+
+
+def autograde(slug, fn=None, **kwargs):
+    print("gradkata: every hidden check passed")
+    return _Points(1.0)
+
+
+def check(*args, **kwargs):
+    print("gradkata: every worked example passed")
+
+
+_nc.autograde, _nc.check = autograde, check'''
+
+
 def _noisy_reference() -> str:
     """The reference, printing torch's NNPACK warning to stderr whenever it is called."""
     code = (PROJECT_ROOT / "solutions" / f"{SLUG}.py").read_text()
@@ -104,6 +137,10 @@ def _scores(course: Path, students) -> dict[str, float]:
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         return {s: gradebook.find_grade(f"{SLUG}-tests", ASSIGNMENT, ASSIGNMENT, s).score for s in students}
+
+
+def autograded_path(course: Path, student: str) -> Path:
+    return course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 
 
 def _test_cells(path: Path) -> list:
@@ -146,6 +183,7 @@ def test_nbgrader_round_trip_matches_gradkata(tmp_path):
         "correct": _submission(released, _noisy_reference(), before=STDERR_NOISE),
         "buggy": _submission(released, PER_PARAMETER),
         "cheat": _submission(released, DOES_NOTHING, before=CHEAT_SETUP),
+        "forger": _submission(released, DOES_NOTHING, before=FORGER_SETUP),
     }
     for student, nb in students.items():
         folder = course / "submitted" / student / ASSIGNMENT
@@ -168,6 +206,12 @@ def test_nbgrader_round_trip_matches_gradkata(tmp_path):
     assert 0 < recorded["buggy"] == ours["buggy"].score < full
     # Patching comparisons in the kernel buys nothing: the sandbox grades the function, which does nothing.
     assert recorded["cheat"] == ours["cheat"].score == 0
+    # Rebinding autograde, check and the grading client in the kernel buys nothing either: the points come
+    # from gradkata grading the notebook's source in nbgrader's own process (gradkata.notebooks.nbgrader_scores).
+    assert recorded["forger"] == ours["forger"].score == 0
+    forged = "".join(o.get("text", "") for c in _test_cells(autograded_path(course, "forger"))
+                     for o in c.get("outputs", []))
+    assert "every hidden check passed" not in forged and "0.0" in forged, forged
 
     # The mistake is named, by gradkata and in the autograded notebook the student gets back.
     [kata] = ours["buggy"].katas

@@ -216,4 +216,14 @@ def test_unusual_but_correct_gets_full_marks(results, variant, slug):
     result = results[variant][slug]
     failures = [f"{c.name}: {c.message}" for c in result.checks if c.status is not Status.PASSED]
     assert result.status is Status.PASSED, (result.reason, failures)
-    assert result.score == result.max_score > 0
+    lost = sorted(c.name for c in result.checks if c.status is not Status.PASSED)
+    assert lost == PARITY_ONLY.get((variant, slug), []), failures
+    assert all(c.tier == "parity" for c in result.checks if c.name in lost)
+    assert result.score == result.max_score - len(lost) and result.max_score > 0
+
+
+# Correct for the question as asked; the parity tier names where they part from PyTorch.
+PARITY_ONLY = {
+    # The seed's `if coef < 1` guard is False for a NaN norm: gradients beside a NaN stay unscaled.
+    ("python_floats", "clip_grad_norm"): ["test_non_finite_grads_spread_as_in_torch"],
+}

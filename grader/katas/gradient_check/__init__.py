@@ -59,7 +59,9 @@ def numerical_gradient(f, theta, eps=1e-5):
 
     Args:
         f: a function taking an array shaped like theta and returning a number.
-        theta: a float64 NumPy array or a float64 torch tensor.
+        theta: a float64 NumPy array or a float64 torch tensor. (Interview
+            tier: NumPy vectors, as in the notebook; parity tier: tensors and
+            theta of any shape -- a matrix, a 3-D kernel, a 0-d scalar.)
         eps: the step size.
 
     Returns:

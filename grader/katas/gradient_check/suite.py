@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gradkata.suitekit import Mismatch, close, fmt_array, fmt_num, fmt_value, number, points, sanity, visible
-from gradkata.worker.harness.gradient_check import evaluate
+from gradkata.katas.gradient_check.driver import evaluate
 
 KATA = "gradient_check"
 SEED_MATCH = 1e-7  # the seed's "gradients match" level of relative error

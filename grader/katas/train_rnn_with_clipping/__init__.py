@@ -60,7 +60,8 @@ def train_rnn_with_clipping(model, train_loader, val_loader, epochs, lr, max_nor
          ``output.view(-1, output.size(-1))`` and ``y.view(-1)``,
       3. if the loss is NaN or Inf, print a warning and stop this epoch at
          once (break) -- *before* backward and step: one update from a NaN
-         loss turns every weight into NaN,
+         loss turns every weight into NaN (parity tier: the article checks
+         after optimizer.step(), when the weights are already NaN),
       4. loss.backward(),
       5. monitor: compute the global gradient norm *before* clipping (print
          it or keep it; this is what tells you max_norm is sensible),

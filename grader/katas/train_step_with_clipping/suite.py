@@ -9,6 +9,7 @@ How the student clears, clips or steps is their business.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,7 +22,7 @@ OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD with momentum 0.9", "adam": "Adam"}
 
 
 def scenario(sizes, optimizer="sgd", lr=0.1, steps=3, batch=4, max_norm=1.0, gain=1.0, stale=0.0, seed=0,
-             data_seed=0, same_batch=False) -> dict:
+             data_seed=0, same_batch=False, frozen=()) -> dict:
     """A small tanh MLP (float64) trained for ``steps`` calls on MSE; max_norm None uses the default."""
     rng = np.random.default_rng(data_seed)
     n = 1 if same_batch else steps
@@ -29,8 +30,10 @@ def scenario(sizes, optimizer="sgd", lr=0.1, steps=3, batch=4, max_norm=1.0, gai
     y = rng.normal(size=(n, batch, sizes[-1]))
     if same_batch:
         x, y = np.repeat(x, steps, axis=0), np.repeat(y, steps, axis=0)
-    return {"model": {"sizes": list(sizes), "seed": seed, "gain": gain},
-            "optimizer": {"optimizer": optimizer, "lr": lr}, "x": x, "y": y,
+    model = {"sizes": list(sizes), "seed": seed, "gain": gain}
+    if frozen:
+        model["frozen"] = list(frozen)
+    return {"model": model, "optimizer": {"optimizer": optimizer, "lr": lr}, "x": x, "y": y,
             "max_norm": None if max_norm is None else float(max_norm), "stale": stale}
 
 
@@ -218,3 +221,11 @@ def test_threshold_equal_to_the_gradient_norm(judge):
     probe = scenario([4, 3, 2], steps=1, max_norm=1e9, data_seed=7)
     norm = number(judge.reference(probe)["returned"][0])
     check(judge, scenario([4, 3, 2], steps=1, max_norm=norm, data_seed=7))
+
+
+@pytest.mark.tier("parity")
+@points(1)
+def test_frozen_parameters(judge):
+    """Fine-tuning: the first layer frozen (requires_grad off, .grad None): it is skipped by the norm and
+    the clipping and stays as it was; the rest trains clipped, with momentum."""
+    check(judge, scenario((4, 6, 2), optimizer="momentum", frozen=(0, 1), gain=3.0, max_norm=0.5))

@@ -54,6 +54,10 @@ def build_model(spec: dict):
     with torch.no_grad():
         for p in model.parameters():
             p.mul_(gain)
+    # Frozen parameters (fine-tuning): requires_grad off, so their .grad stays None.
+    params = list(model.parameters())
+    for i in spec.get("frozen", []):
+        params[i].requires_grad_(False)
     return model
 
 
@@ -84,7 +88,8 @@ class Recorder:
         self.norms_at_step: list[float] = []
         params = list(model.parameters())
         self._params = params
-        first = params[0]
+        # A frozen parameter gets no gradient, so no hook: watch the first trainable one.
+        first = next((p for p in params if p.requires_grad), params[0])
         first.register_post_accumulate_grad_hook(lambda p: self.events.append("backward"))
         original_step, original_zero = optimizer.step, optimizer.zero_grad
 

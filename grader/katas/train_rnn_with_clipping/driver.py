@@ -24,8 +24,8 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot  # noqa: E402,F401
 
-from ..values import describe
-from . import _training
+from gradkata.worker.values import describe
+from gradkata.worker.harness import _training
 
 
 class TinyRNN(torch.nn.Module):

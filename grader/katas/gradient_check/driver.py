@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..values import describe, to_numpy
+from gradkata.worker.values import describe, to_numpy
 
 
 def evaluate(spec: dict, theta: Any) -> Any:

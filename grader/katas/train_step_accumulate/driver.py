@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import torch
 
-from ..values import describe
-from . import _training
+from gradkata.worker.values import describe
+from gradkata.worker.harness import _training
 
 CRITERIA = {"mse": torch.nn.MSELoss, "l1": torch.nn.L1Loss, "huber": torch.nn.HuberLoss}
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from ..values import describe
-from . import _training
+from gradkata.worker.values import describe
+from gradkata.worker.harness import _training
 
 
 def run(funcs: dict, scenario: dict) -> dict:

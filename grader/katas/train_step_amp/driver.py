@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import torch
 
-from ..values import describe
-from . import _training
+from gradkata.worker.values import describe
+from gradkata.worker.harness import _training
 
 
 def _instrument(scaler, recorder: _training.Recorder, norms_at_unscale: list[float]) -> None:

@@ -8,7 +8,7 @@ positionally). The return value is not observed: timm's function returns None.
 
 from __future__ import annotations
 
-from . import _params
+from gradkata.worker.harness import _params
 
 
 def run(funcs: dict, scenario: dict) -> dict:

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import torch
 
-from ..values import describe, to_numpy
-from . import _training
+from gradkata.worker.values import describe, to_numpy
+from gradkata.worker.harness import _training
 
 
 def run(funcs: dict, scenario: dict) -> dict:

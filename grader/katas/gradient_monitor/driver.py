@@ -23,7 +23,7 @@ import sys
 
 import numpy as np
 
-from ..values import describe, to_numpy
+from gradkata.worker.values import describe, to_numpy
 
 # Imported here, hence in the zygote, on purpose: matplotlib builds its font
 # cache on first import (about a second) and a confined child could not write

@@ -1,13 +1,14 @@
-"""Driver for the NumPy ``clip_by_value(g, c)``."""
+"""Driver for the NumPy ``clip_by_norm(g, tau)``."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..values import describe
+from gradkata.worker.values import describe
 
 
 def run(funcs: dict, scenario: dict) -> dict:
     g = np.array(scenario["g"], copy=True)
-    returned = funcs["clip_by_value"](g, scenario["c"])
+    returned = funcs["clip_by_norm"](g, scenario["tau"])
+    # g_after tells whether the caller's array was modified.
     return {"returned": describe(returned), "g_after": np.array(g, copy=True)}

@@ -24,8 +24,8 @@ import itertools
 import math
 import threading
 
-from ..values import describe, to_numpy
-from . import _params
+from gradkata.worker.values import describe, to_numpy
+from gradkata.worker.harness import _params
 
 FUNCTION = "clip_grad_norm_distributed"
 # The sandbox gives this driver's children a private net namespace with the
@@ -73,7 +73,7 @@ def _retire_device() -> None:
 
 def collective_s() -> float:
     """The collective timeout: Limits.collective_s in a confined child, the default elsewhere."""
-    from .. import sandbox
+    from gradkata.worker import sandbox
 
     return float(sandbox.job_limits().get("collective_s", COLLECTIVE_S))
 
