@@ -89,6 +89,18 @@ def test_a_deadlock_is_reported_in_bounded_time_and_the_child_goes_on(zygote):
         assert reply["ok"] and [float(x["value"]) for x in reply["obs"]["returned"]] == pytest.approx([13.0] * 4)
 
 
+def test_an_error_on_one_rank_says_which(zygote):
+    child = _child(zygote, _solution().replace("    total = _local(sharded, norm_type)\n",
+                                                "    if not with_grad:\n        raise ValueError('no grads')\n"
+                                                "    total = _local(sharded, norm_type)\n", 1))
+    try:
+        reply = child.call(HARNESS, scenario([[[3.0, 4.0]], [None]], max_norm=6.5))
+    finally:
+        child.close()
+    assert not reply["ok"] and reply["error"]["type"] == "ValueError", reply
+    assert reply["error"]["message"] == "on rank 1 of 2: no grads" and reply["error"]["where"], reply
+
+
 def test_deadlocking_submission_loses_points_is_named_and_the_batch_goes_on(tmp_path):
     (tmp_path / "clip_grad_norm_distributed.py").write_text(SKIPS)
     (tmp_path / "clip_by_value.py").write_text((PROJECT_ROOT / "solutions" / "clip_by_value.py").read_text())

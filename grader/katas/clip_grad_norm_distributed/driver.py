@@ -213,7 +213,10 @@ def _observation(results: list, built: list) -> dict:
     waiting = [r for r, x in errors if _is_collective_failure(x)]
     others = [(r, x) for r, x in errors if not _is_collective_failure(x)]
     if others:
-        raise others[0][1]  # the submission's own error comes first, with its traceback
+        rank, exc = others[0]  # the submission's own error comes first, with its traceback
+        if exc.args and isinstance(exc.args[0], str):
+            exc.args = (f"on rank {rank} of {len(results)}: {exc.args[0]}",) + exc.args[1:]
+        raise exc
     if waiting:
         returned = [r for r, x in enumerate(results) if not isinstance(x, BaseException)]
         results.clear()  # the errors' tracebacks hold the stuck groups

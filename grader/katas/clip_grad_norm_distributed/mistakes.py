@@ -195,3 +195,20 @@ MISTAKES = [
        "stopped and small updates were blown up.",
        "coef = torch.clamp(max_norm / (total + 1e-6), max=1.0), i.e. min(1, ...)."),
 ]
+
+
+def _probe(shards, replicated=(), max_norm=1.0, norm_type=2.0):
+    from .suite import scenario
+
+    return scenario(shards, replicated, max_norm=max_norm, norm_type=norm_type)
+
+
+# A battery that tells the mutants apart: each differs from the reference on
+# some probe and from every other mutant on at least one.
+PROBES = [
+    _probe([[[3.0, 4.0]], [[12.0]]], max_norm=6.5),
+    _probe([[[0.3, 0.4]], [[1.2]]], max_norm=100.0),
+    _probe([[[0.1]], [[0.2]], [[0.1]], [[0.2]]], replicated=[[6.0, 8.0]], max_norm=5.0),
+    _probe([[[3.0, -4.0]], [[12.0]], [[-2.0]], [[5.0]]], replicated=[[1.0]], max_norm=6.0, norm_type=math.inf),
+    _probe([[[3.0, 4.0]], [[12.0]], [None], [[0.0, 1.0]]], max_norm=6.5),
+]
