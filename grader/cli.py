@@ -101,8 +101,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     for result in results:
         print(render(result), file=sys.stderr if to_stdout else sys.stdout)
     if to_stdout:
-        payload = [results_json(r) for r in results]
-        print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
+        objects = [results_json(r) for r in results]
+        print(json.dumps(objects[0] if len(objects) == 1 else objects, indent=2))
     elif args.json:
         target = Path(args.json)
         if len(results) == 1:

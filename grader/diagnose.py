@@ -219,7 +219,8 @@ def _evidence(kata: Kata, scenario: dict, outcome: Outcome) -> Evidence:
 
 def evidence_from_calls(kata: Kata, calls: Iterable[Call]) -> list[Evidence]:
     """The recorded suite calls, failing ones (candidate != reference) first."""
-    failing, passing = [], []
+    failing: list[Evidence] = []
+    passing: list[Evidence] = []
     for call in calls:
         outcome = reply_outcome(call.reply)
         if outcome is None:
@@ -311,7 +312,7 @@ def choose(books: dict[str, dict[tuple, bool]], mistakes: list[Mistake], tree: a
         taken = {m.id for m in matched}
         explains = {mid: sum(book.get(u, False) for u in residue) / len(residue)
                     for mid, book in books.items() if mid not in taken}
-        extra = max(explains, key=explains.get, default=None)
+        extra = max(explains, key=lambda mid: explains[mid], default=None)
         if extra is not None and explains[extra] >= MIN_AGREEMENT and (
                 score[extra] >= WEAK_AGREEMENT * 0.8 or _share_apart(books[extra], first) >= MIN_AGREEMENT):
             matched.append(by_id[extra])
@@ -372,7 +373,7 @@ def best_pair(books: dict[str, dict[tuple, bool]], score: dict[str, float], by_i
     """Two mistakes that together explain the code, each with evidence of its own; () if none.
     Pairs that explain it about equally well are told apart by the static checks (one
     that fires wins, one that does not loses), then by how well each mistake fits alone."""
-    top = sorted(score, key=score.get, reverse=True)[:PAIR_CANDIDATES]
+    top = sorted(score, key=lambda mid: score[mid], reverse=True)[:PAIR_CANDIDATES]
     pairs = {}
     for i, a in enumerate(top):
         for b in top[i + 1:]:
@@ -428,6 +429,8 @@ def refine(matched: list[Mistake], tree: ast.Module | None) -> list[Mistake]:
 
 
 def _fires(mistake: Mistake, tree: ast.Module) -> bool:
+    if mistake.static is None:  # no static check to fire
+        return False
     try:
         return bool(mistake.static(tree))
     except Exception:  # a detector bug must not break grading
@@ -496,7 +499,7 @@ def _bound_locally(tree: ast.Module) -> set[str]:
 
 def _torch_aliases(tree: ast.Module) -> set[str]:
     """Names bound to torch modules: ``import torch.nn.utils as u``, ``from torch.nn import utils``."""
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(a.asname or a.name.split(".")[0] for a in node.names if a.name.startswith("torch"))
@@ -524,7 +527,8 @@ def forbidden_references(tree: ast.Module, forbid: Iterable[str], own: Iterable[
     forbid, own = set(forbid), set(own)
     if not forbid:
         return []
-    local, docs, hits = _bound_locally(tree), _docstrings(tree), set()
+    local, docs = _bound_locally(tree), _docstrings(tree)
+    hits: set[str] = set()
     aliases = _torch_aliases(tree)
     for node in graded_nodes(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("torch"):

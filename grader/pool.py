@@ -19,7 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from ._errors import SandboxUnavailable, WorkerFault, WorkerStartError
 from .worker import wire
@@ -366,7 +366,7 @@ class Zygote:
         self.restarts += 1
         self.start()
 
-    def spawn(self, source: str | bytes, *, module: str, functions: list[str], forbid: list[str] = (),
+    def spawn(self, source: str | bytes, *, module: str, functions: list[str], forbid: Sequence[str] = (),
               harness: str | None = None) -> Child:
         """Fork a child that imports ``source`` as ``module`` (and will be driven by ``harness``)."""
         self.wait()
@@ -378,13 +378,15 @@ class Zygote:
             self.restart()  # one retry on a fresh zygote; a second failure is the grader's own
             return self._spawn(source, module=module, functions=functions, forbid=forbid, harness=harness)
 
-    def _spawn(self, source: str | bytes, *, module: str, functions: list[str], forbid: list[str] = (),
+    def _spawn(self, source: str | bytes, *, module: str, functions: list[str], forbid: Sequence[str] = (),
                harness: str | None = None) -> Child:
         self._count += 1
         scratch = self.root / "jobs" / f"{self.tag}{self._count:06d}"
         scratch.mkdir(mode=0o700)
         data = source.encode() if isinstance(source, str) else source
         (scratch / f"{module}.py").write_bytes(data)
+        if self.control is None:  # spawn() starts the zygote first, so only a stop in between gets here
+            raise WorkerStartError("the zygote has no control channel: call start() before spawning a child")
         job = {"scratch": str(scratch), "source": f"{module}.py", "module": module,
                "functions": list(functions), "forbid": list(forbid), "limits": self.limits.for_child(),
                "harness": harness}

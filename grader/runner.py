@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Callable, Iterable, Iterator, Literal, Sequence, TypeVar, cast
 
 import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, settings
@@ -62,6 +62,12 @@ def _message(exc: BaseException) -> tuple[Status, str]:
     return Status.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
 
 
+def _kata(item: pytest.Item) -> str:
+    """The slug of the suite ``item`` comes from (every suite module sets KATA)."""
+    # A suite's items are all test functions, so each is a pytest.Function, which has .module.
+    return cast(pytest.Function, item).module.KATA
+
+
 @dataclass
 class Reporter:
     """pytest plugin: provides ``judge`` and records outcomes per test."""
@@ -86,7 +92,7 @@ class Reporter:
         # profile. (No suite sets @settings of its own.)
         for item in items:
             test = getattr(item, "obj", None)
-            if getattr(test, "is_hypothesis_test", False):
+            if test is not None and getattr(test, "is_hypothesis_test", False):
                 test._hypothesis_internal_use_settings = settings.default
 
     @pytest.hookimpl(tryfirst=True)
@@ -94,14 +100,17 @@ class Reporter:
         # Build the report ourselves: pytest's own formats a full traceback for
         # every failure, which costs far more than the test (and nobody reads it).
         excinfo = call.excinfo
+        outcome: Literal["passed", "failed", "skipped"]
+        longrepr: tuple[str, int, str] | str | None
         if excinfo is None:
             outcome, longrepr = "passed", None
         elif excinfo.errisinstance(pytest.skip.Exception):
             outcome, longrepr = "skipped", (str(item.path), item.location[1] or 0, str(excinfo.value))
         else:
             outcome, longrepr = "failed", f"{excinfo.typename}: {str(excinfo.value)[:2000]}"
+        when = cast(Literal["setup", "call", "teardown"], call.when)  # no runtest report for "collect"
         report = pytest.TestReport(item.nodeid, item.location, {k: 1 for k in item.keywords}, outcome, longrepr,
-                                   call.when, [], call.duration, call.start, call.stop)
+                                   when, [], call.duration, call.start, call.stop)
         if call.when == "call" or (call.when == "setup" and outcome != "passed"):
             self._record(item, report, excinfo.value if excinfo else None)
         return report
@@ -109,7 +118,7 @@ class Reporter:
     def _record(self, item: pytest.Item, report: pytest.TestReport, exc: BaseException | None) -> None:
         if report.skipped:
             return  # e.g. CUDA tests without a GPU: neither earned nor lost
-        slug = item.module.KATA
+        slug = _kata(item)
         marker = item.get_closest_marker("points")
         pts = float(marker.args[0]) if marker else 1.0
         note, self.judges[slug].note = self.judges[slug].note, ""
@@ -145,7 +154,7 @@ class _Collector:
                 continue
             marker = item.get_closest_marker("points")
             doc = (getattr(getattr(item, "obj", None), "__doc__", None) or "").strip().split("\n")[0]
-            self.checks.setdefault(item.module.KATA, []).append(CheckInfo(
+            self.checks.setdefault(_kata(item), []).append(CheckInfo(
                 item.name, tier_of(item), float(marker.args[0]) if marker else 1.0,
                 item.get_closest_marker("visible") is not None, doc))
 
@@ -216,7 +225,7 @@ class SuiteLoop:
             for job in self.jobs:
                 pin_generation()  # same seed, same examples, whatever ran before
                 self.reporter.judges, self.reporter.results = job.judges, job.checks
-                items = [item for item in session.items if item.module.KATA in job.judges]
+                items = [item for item in session.items if _kata(item) in job.judges]
                 for i, item in enumerate(items):
                     nextitem = items[i + 1] if i + 1 < len(items) else None
                     item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
@@ -381,6 +390,8 @@ def _finish(katas: list[Kata], judges: dict[str, Judge], job: Job, sources: dict
     results = {slug: apply(policy, r, tier_points(slug)) for slug, r in early.items()}
     for slug, judge in judges.items():
         kata = judge.kata
+        if judge.child is None:  # _open_children gives every judge here its child
+            raise GraderBug(f"grader bug: the judge of {slug} has no worker child")
         results[slug] = _conclude(kata, judge, job.checks.get(slug, []), judge.child.output(),
                                   elapsed / max(len(judges), 1), policy)
         results[slug].diagnoses = diagnoses.get(slug, [])

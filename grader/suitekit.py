@@ -96,6 +96,15 @@ def number(desc: dict) -> float | None:
     return None
 
 
+def trusted_number(desc: dict) -> float:
+    """The number the reference (or PyTorch) returned: it always returns one, so
+    anything else is the grader's error (:class:`GraderBug`), never the student's."""
+    value = number(desc)
+    if value is None:
+        raise GraderBug(f"grader bug: a trusted function returned {desc.get('type')!r}, not a number")
+    return value
+
+
 def tolerance(dtype: str) -> tuple[float, float]:
     """(rtol, atol scale): PyTorch applies its coefficient even at the threshold,
     so anything tighter than 1e-6 would punish an `if norm > max_norm` guard."""

@@ -31,5 +31,5 @@ def find_clipping_threshold(model, dataloader, criterion, device, num_batches=10
         loss = criterion(output.view(-1, output.size(-1)), y.view(-1))
         loss.backward()
         norms.append(_global_norm(model))
-    norms = np.asarray(norms, dtype=np.float64)
-    return norms, float(np.percentile(norms, 90))
+    norms_array = np.asarray(norms, dtype=np.float64)
+    return norms_array, float(np.percentile(norms_array, 90))

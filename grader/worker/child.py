@@ -47,6 +47,8 @@ def _error(exc: BaseException, source: str) -> dict:
 def _load(job: dict):
     path = os.path.join(job["scratch"], job["source"])
     spec = importlib.util.spec_from_file_location(job["module"], path)
+    if spec is None or spec.loader is None:  # only for a path without a .py suffix
+        raise ImportError(f"cannot import {path}: the submission must be saved as a .py file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[job["module"]] = module
     spec.loader.exec_module(module)

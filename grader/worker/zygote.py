@@ -19,6 +19,7 @@ import signal
 import socket
 import sys
 import time
+from typing import cast
 
 from . import wire
 
@@ -85,9 +86,10 @@ def main(control_fds: list[int]) -> None:
         selector.register(control, selectors.EVENT_READ)
     while selector.get_map():
         for key, _ in selector.select():
-            if not _answer(key.fileobj, controls, child, harness):
+            control = cast(socket.socket, key.fileobj)  # only the sockets in `controls` are registered
+            if not _answer(control, controls, child, harness):
                 selector.unregister(key.fileobj)
-                key.fileobj.close()
+                control.close()
     sys.exit(0)
 
 

@@ -27,7 +27,7 @@ class _Base:
 
     def __init__(self, percentile=90, warmup_steps=100, history_size=10_000):
         self.percentile, self.warmup_steps = percentile, warmup_steps
-        self.history = deque(maxlen=history_size)
+        self.history: deque[float] = deque(maxlen=history_size)
         self.step = 0
 
     def in_warmup(self) -> bool:

@@ -17,7 +17,7 @@ class AdaptiveGradientClipper:
         self.warmup_steps = warmup_steps
         # A deque with maxlen forgets the oldest norm once full: constant memory
         # however long the run (None keeps everything, as the seed does).
-        self.gradient_history = deque(maxlen=history_size)
+        self.gradient_history: deque[float] = deque(maxlen=history_size)
         self.step = 0
 
     def clip(self, model):

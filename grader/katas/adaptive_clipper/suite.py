@@ -31,10 +31,11 @@ def constructor(s: dict) -> str:
 def pair(call: str, desc: dict) -> tuple[float, float]:
     items = desc.get("items") if desc.get("type") in ("tuple", "list") else None
     values = [number(d) for d in items] if items is not None and len(items) == 2 else [None]
-    if None in values:
+    numbers = [v for v in values if v is not None]
+    if len(numbers) != 2:
         raise Mismatch(f"Called {call}. Returned {fmt_value(desc)}, expected a pair (total_norm, max_norm) "
                        "of numbers.")
-    return values[0], values[1]
+    return numbers[0], numbers[1]
 
 
 def check(judge, s: dict) -> None:

@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gradkata.suitekit import (Mismatch, close, expect_untouched, first_difference, fmt_array, fmt_num, fmt_value,
-                             number, numpy_vectors, points, sanity, visible)
+                             number, numpy_vectors, points, sanity, trusted_number, visible)
 
 KATA = "clip_by_norm"
 parity = pytest.mark.tier("parity")
@@ -86,7 +86,7 @@ def check(judge, s: dict) -> None:
     want, oracle = judge.reference(s), judge.oracle(s)
     want_parts, oracle_parts = want["returned"]["items"], oracle["returned"]["items"]
     # The two formulas agree up to the 1e-6, which is negligible once the norm is 1 or more.
-    if number(want_parts[1]) >= 1:
+    if trusted_number(want_parts[1]) >= 1:
         for w, o in zip(want_parts, oracle_parts):
             sanity(close(w["value"], o["value"], dtype), "reference != torch")
     got = judge.candidate(s)
@@ -94,7 +94,8 @@ def check(judge, s: dict) -> None:
     parts = _parts(call, got["returned"])
     _expect_array(call, parts[0], want_parts[0]["value"], oracle_parts[0]["value"], dtype)
     for i in (1, 2):
-        _expect_norm(call, parts[i], number(want_parts[i]), number(oracle_parts[i]), dtype, NAMES[i])
+        _expect_norm(call, parts[i], trusted_number(want_parts[i]), trusted_number(oracle_parts[i]), dtype,
+                     NAMES[i])
 
 
 @visible

@@ -9,7 +9,7 @@ def _oracle() -> dict:
     import torch
 
     def find_clipping_threshold(model, dataloader, criterion, device, num_batches=100):
-        norms = []
+        norms: list[float] = []
         batches = iter(dataloader)
         while len(norms) < num_batches:
             try:

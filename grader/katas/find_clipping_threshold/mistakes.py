@@ -53,8 +53,8 @@ def changes_weights(model, dataloader, criterion, device, num_batches=100):
         _loss(model, criterion, x, y, device).backward()
         norms.append(_norm(model))
         optimizer.step()  # trains while measuring
-    norms = np.asarray(norms)
-    return norms, float(np.percentile(norms, 90))
+    norms_array = np.asarray(norms)
+    return norms_array, float(np.percentile(norms_array, 90))
 
 
 def post_clip(model, dataloader, criterion, device, num_batches=100):

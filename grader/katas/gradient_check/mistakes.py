@@ -205,6 +205,7 @@ MISTAKES = [
 def _probe_function(kind: str, shape: tuple, seed: int) -> tuple[dict, np.ndarray]:
     rng = np.random.default_rng(seed)
     d = int(np.prod(shape))
+    spec: dict[str, object]
     if kind == "quadratic":
         spec = {"kind": "quadratic", "A": rng.normal(size=(d, d)), "b": rng.normal(size=d)}
     else:

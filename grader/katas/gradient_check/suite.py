@@ -144,7 +144,7 @@ def check_gradient(judge, s: dict) -> np.ndarray:
 
 
 def check_relative_errors(judge, pairs: list[tuple], kind: str = "numpy") -> None:
-    s = {"pairs": [{"a": np.asarray(a, dtype=np.float64), "b": np.asarray(b, dtype=np.float64)} for a, b in pairs],
+    s: dict = {"pairs": [{"a": np.asarray(a, dtype=np.float64), "b": np.asarray(b, dtype=np.float64)} for a, b in pairs],
          "as": kind}
     want, oracle = judge.reference(s)["relative_errors"], judge.oracle(s)
     got = judge.candidate(s)["relative_errors"]

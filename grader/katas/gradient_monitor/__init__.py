@@ -34,7 +34,8 @@ def _oracle() -> dict:
             ax = fig.add_subplot()
             ax.plot(range(len(self.norms)), self.norms, label="norm")
             ax.axhline(float(torch.tensor(self.norms).double().mean()), label="mean")
-            ax.axhline(self.max_norm, label="max_norm")
+            if self.max_norm is not None:  # as the reference: no line before the first log()
+                ax.axhline(self.max_norm, label="max_norm")
             return fig
 
     return {"GradientMonitor": GradientMonitor}

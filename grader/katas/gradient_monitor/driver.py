@@ -210,7 +210,7 @@ def run(funcs: dict, scenario: dict) -> dict:
         before = [None if p.grad is None else to_numpy(p.grad) for p in model.parameters()]
         returned.append(describe(monitor.log(model, step["max_norm"])))
         after = [None if p.grad is None else to_numpy(p.grad) for p in model.parameters()]
-        grads_changed.append(any((a is None) != (b is None) or (a is not None and not np.array_equal(a, b))
+        grads_changed.append(any((a is None) != (b is None) or (a is not None and b is not None and not np.array_equal(a, b))
                                  for a, b in zip(before, after)))
     obs = {
         "returned": returned,

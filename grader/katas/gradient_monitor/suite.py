@@ -19,7 +19,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gradkata.katas.gradient_monitor.scenarios import random_scenario, scenario
-from gradkata.suitekit import Mismatch, close, fmt_array, fmt_num, fmt_value, number, points, visible
+from gradkata._errors import GraderBug
+from gradkata.suitekit import (Mismatch, close, fmt_array, fmt_num, fmt_value, number, points, trusted_number,
+                               visible)
 
 KATA = "gradient_monitor"
 SUMMARY_KEYS = ("total_steps", "clip_rate", "mean", "max")
@@ -38,10 +40,19 @@ def _calls(s: dict, upto: int | None = None) -> str:
 def _numbers(desc: dict) -> list[float] | None:
     if desc.get("type") in ("list", "tuple"):
         values = [number(item) for item in desc["items"]]
-        return None if any(v is None for v in values) else values
+        floats = [v for v in values if v is not None]
+        return floats if len(floats) == len(values) else None
     if desc.get("type") in ("ndarray", "tensor"):
         return [float(v) for v in np.asarray(desc["value"]).ravel()]
     return None
+
+
+def _trusted_numbers(desc: dict) -> list[float]:
+    """The reference's list of numbers: anything else is the grader's error, not the student's."""
+    values = _numbers(desc)
+    if values is None:
+        raise GraderBug(f"grader bug: the reference returned {desc.get('type')!r}, not a list of numbers")
+    return values
 
 
 def _check_log(s: dict, got: dict, want: dict, oracle: dict | None) -> None:
@@ -57,12 +68,12 @@ def _check_log(s: dict, got: dict, want: dict, oracle: dict | None) -> None:
             raise Mismatch(f"Called {call}. The last log returned {shown}, expected the global gradient norm "
                            f"before clipping, {fmt_num(expected)}{torch_says}.")
     call = _calls(s)
-    norms, want_norms = _numbers(got["norms"]), _numbers(want["norms"])
+    norms, want_norms = _numbers(got["norms"]), _trusted_numbers(want["norms"])
     if norms is None or len(norms) != len(want_norms) or not close(norms, want_norms):
         raise Mismatch(f"Called {call}. Afterwards m.norms is {fmt_value(got['norms'])}, expected "
                        f"{fmt_array(want_norms)} (every logged norm, oldest first).")
     for name in ("total_count", "clipped_count"):
-        value, expected = number(got[name]), number(want[name])
+        value, expected = number(got[name]), trusted_number(want[name])
         if value != expected:
             hint = ""
             if name == "clipped_count" and value is not None and value > expected:
@@ -86,7 +97,7 @@ def _check_summary(s: dict, got: dict, want: dict) -> None:
                        f"dict with keys {', '.join(SUMMARY_KEYS)} or printed lines such as 'Total steps: 3', "
                        "'Clipping rate: 66.7%', 'Mean norm: 5.1667', 'Max norm: 10.0000'.")
     for key in SUMMARY_KEYS:
-        expected = number(want["summary"]["items"][key])
+        expected = trusted_number(want["summary"]["items"][key])
         if key not in summary["items"]:
             where = "The printed summary has no line for" if printed else "The dict has no key"
             raise Mismatch(f"Called {call}. {where} {key!r}; expected {fmt_num(expected)} there "
@@ -120,7 +131,7 @@ def _check_plot(s: dict, got: dict, want: dict, threshold_line: bool) -> None:
         raise Mismatch(f"Called {call}. Returned {fmt_value(facts['returned'])} and drew no figure, expected a "
                        "matplotlib Figure (e.g. fig, ax = plt.subplots(); ...; return fig, or plt.show() it).")
     lines = [line for ax in facts["axes"] for line in ax["lines"]]
-    norms = _numbers(want["norms"])
+    norms = _trusted_numbers(want["norms"])
     if not _has_line(lines, norms):
         raise Mismatch(f"Called {call}. The figure has no line through the norm history {fmt_array(norms)}.")
     mean = float(np.mean(norms))

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gradkata.suitekit import (Mismatch, close, fmt_array, fmt_num, fmt_value, number, points,
-                             tolerance, visible)
+                             tolerance, trusted_number, visible)
 
 KATA = "train_step_with_clipping"
 DEFAULT_MAX_NORM = 1.0
@@ -131,7 +131,7 @@ def check(judge, s: dict) -> None:
     got = judge.candidate(s)
     max_norm = DEFAULT_MAX_NORM if s["max_norm"] is None else s["max_norm"]
     got_norms, want_norms = _per_call(got), _per_call(want)
-    pre_clip = [number(r) for r in want["returned"]]
+    pre_clip = [trusted_number(r) for r in want["returned"]]
     start = want["initial"]
     scales = [0.0] * len(start)
     for k in range(s["x"].shape[0]):

@@ -7,9 +7,14 @@ order of backward, zero_grad and step, and the gradient norm at step time.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..values import to_numpy
+
+if TYPE_CHECKING:  # only for annotations: torch is imported lazily, inside the functions
+    import torch
 
 
 _WARM: list[bool] = []
@@ -194,7 +199,7 @@ def watch_forward(model, events: list[str]):
     return model.register_forward_pre_hook(hook)
 
 
-def class_labels(array) -> "object":
+def class_labels(array) -> "torch.Tensor":
     """Integer class labels (int64 tensor) from a plain array."""
     import torch
 
