@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import subprocess
 import sys
 import zipfile
@@ -46,3 +48,12 @@ def test_no_import_circles_and_no_import_back_up() -> None:
     script = PROJECT_ROOT / "scripts" / "import_graph.py"
     run = subprocess.run([sys.executable, str(script), "--all"], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is not installed (pip install mypy)")
+def test_mypy_is_clean() -> None:
+    # The type gate of CI: the package as imported, with pyproject's [tool.mypy] settings.
+    run = subprocess.run(["bash", str(PROJECT_ROOT / "scripts" / "typecheck.sh")], cwd=PROJECT_ROOT,
+                         capture_output=True, text=True, env={**os.environ, "PYTHON": sys.executable})
+    assert run.returncode == 0, f"mypy found type errors (run `bash scripts/typecheck.sh`):\n{run.stdout}{run.stderr}"
