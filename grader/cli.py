@@ -79,7 +79,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from .report import render, results_json
 
     paths = [Path(p) for p in args.paths] or [_default_path()]
-    payload = _payload(paths, args.kata, args.seed, args.examples, False, args.require_sandbox)
+    wanted = _payload(paths, args.kata, args.seed, args.examples, False, args.require_sandbox)
     from .tiers import TierPolicy, apply_all
 
     # The weights are the caller's: a resident grader's results are rescored here.
@@ -89,10 +89,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
         if args.timeout:
             raise UsageError("--timeout is the server's setting: give it to `gradkata serve`")
-        results = [apply_all(policy, r) for r in _results(request(Path(args.server) if args.server else None, payload))]
+        served = request(Path(args.server) if args.server else None, wanted)
+        results = [apply_all(policy, r) for r in _results(served)]
     else:
         # --timeout is a setting of the grading process: this run grades here.
-        warm = None if args.timeout else _warm(args, payload)
+        warm = None if args.timeout else _warm(args, wanted)
         if warm is not None:
             results = [apply_all(policy, r) for r in warm]
         else:
