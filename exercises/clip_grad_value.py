@@ -24,5 +24,11 @@ def clip_grad_value(parameters, clip_value):
 
     Returns:
         None. The gradients are modified in place.
+
+    Graded in tiers. Interview (the question as asked; PASS needs all of it):
+    lists, tuples and generators of float32/float64 parameters, None grads,
+    clip_value > 0. Parity (PyTorch's full contract, one check each): a lone
+    tensor, a parameter listed twice, float16 and bfloat16, 0-d and 3-d
+    gradients, infinite gradients, clip_value = 0.
     """
     raise NotImplementedError("clip_grad_value is not implemented yet")

@@ -330,6 +330,8 @@ PAIR_CANDIDATES = 8
 # Pairs within this much coverage of the best are decided by the static checks first:
 # a mutant that raises everywhere "explains" every crash of a code with two bugs.
 PAIR_MARGIN = 0.1
+# Each mistake of a pair must match the code on at least this share of its own units.
+PAIR_FLOOR = 0.2
 
 
 def lookup(book: dict[tuple, bool], unit: tuple) -> bool:
@@ -374,6 +376,8 @@ def best_pair(books: dict[str, dict[tuple, bool]], score: dict[str, float], by_i
     pairs = {}
     for i, a in enumerate(top):
         for b in top[i + 1:]:
+            if min(score[a], score[b]) < PAIR_FLOOR:
+                continue  # a mutant wrong almost everywhere "explains" the rest by being consistent with it
             if min(_proof(books[a], books[b]), _proof(books[b], books[a])) >= 1:
                 cover = coverage(books[a], books[b])
                 if cover >= MIN_AGREEMENT:

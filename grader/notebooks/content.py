@@ -368,9 +368,7 @@ it keeps an exponential moving average of the norm's mean and variance (`alpha =
 warm-up (25 steps) it treats a norm whose z-score `(g - mean) / std` exceeds 2.5 as a spike, clipping
 it to `mean + 2.5 * std`. The statistics are updated with the *clipped* norm, so a spike cannot widen
 the threshold for the next one.""",
-    # The distributed kata stays in chapter 01 with the other katas that forbid clip_grad_norm_: a
-    # notebook's check sends every cell's definitions, and ZClip may call the built-in.
-    topics=("llm",),
+    topics=("llm", "distributed"),
     katas=("zclip",),
     before=(Demo(
         text="""### One model, four ranks: which sum is the global norm?

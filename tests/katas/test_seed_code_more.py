@@ -105,3 +105,36 @@ def test_no_host_sync_advice_on_a_finite_difference_loop():
     assert host_sync_in_loop(parse(source))  # the pattern is there...
     assert not _advises_host_sync(get("gradient_check"))  # ...and the kata does not advise on it
     assert _advises_host_sync(get("adaptive_clipper"))  # a loop over gradients still gets the advice
+
+
+# --- one parity omission, one check ----------------------------------------------------
+
+# A mutant with exactly one parity omission: the checks it loses, the same under every seed.
+ONE_OMISSION = [
+    ("gradient_check", "first-axis-only", {"test_theta_of_any_shape"}),
+    ("gradient_check", "numpy-only-perturbation", {"test_torch_tensor_theta"}),
+    ("adaptive_clipper", "no-history-size", {"test_history_keeps_only_the_most_recent_norms"}),
+    ("gradient_monitor", "empty-summary-crashes", {"test_summary_before_any_step"}),
+    ("gradient_monitor", "plot-without-threshold", {"test_threshold_line_follows_the_last_max_norm"}),
+    ("train_rnn_with_clipping", "nan-check-after-step", {"test_stops_the_epoch_at_a_nan_loss"}),
+    ("train_rnn_with_clipping", "no-train-mode", {"test_dropout_model_train_and_eval_modes"}),
+    ("adaptive_grad_clip", "unit-over-dim-1", {"test_conv_filters_are_units"}),
+    ("clip_by_value", "modified-input", {"test_input_is_not_modified"}),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug,name,lost", ONE_OMISSION, ids=[f"{s}/{n}" for s, n, _ in ONE_OMISSION])
+def test_one_parity_omission_costs_its_own_check_under_every_seed(slug, name, lost):
+    from gradkata.mistakes import catalogue
+    from gradkata.sweep import run_and_diagnose
+
+    kata = get(slug)
+    mistake = next(m for m in catalogue(kata) if m.name == name)
+    tiers = tiers_of(slug)
+    for seed in (1, 2, 3, 4, 5):
+        checks, named = run_and_diagnose(kata, mistake.mutant, seed=seed, examples=10)
+        failing = {c.name.split("[")[0] for c in checks if c.score < c.max_score}
+        assert failing == lost, (seed, failing)
+        assert {tiers[n] for n in lost} == {"parity"} or name == "modified-input"
+        assert mistake.id in {m.id for m in named}, (seed, [m.id for m in named])

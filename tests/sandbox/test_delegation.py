@@ -35,7 +35,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
         shutil.copy(ATTACKS / f"{name}.py", root / name / "clip_grad_norm.py")
         paths.append(root / name)
     t0 = time.perf_counter()
-    results = grade(paths, ["clip_grad_norm"], seed=1, examples=5, limits=Limits(call_s=5.0, kata_s=30.0))
+    # Generous limits: on a loaded machine the control once ran out of a 5 s call budget.
+    results = grade(paths, ["clip_grad_norm"], seed=1, examples=5, limits=Limits(call_s=20.0, kata_s=120.0))
     print(f"\n{len(paths)} submissions graded in {time.perf_counter() - t0:.1f} s")
     return {Path(r.submission).name: r for r in results}
 
@@ -55,6 +56,12 @@ def test_attack_earns_nothing(graded: dict, name: str) -> None:
     print(f"{name:20} {result.score:g}/{result.max_score:g} in {graded[name].elapsed_s:.2f} s: {said[:90]}")
     assert result.max_score > 0
     assert result.score == 0.0, [c.name for c in result.checks if c.score]
+
+
+@pytest.mark.slow
+def test_a_call_that_reaches_the_tripwire_is_named(graded: dict) -> None:
+    result = graded["hidden_name_call"].katas[0]
+    assert result.score == 0.0 and "clip_grad_norm_" in result.reason, result.reason
 
 
 @pytest.mark.slow

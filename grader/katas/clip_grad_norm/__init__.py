@@ -45,6 +45,12 @@ def clip_grad_norm(parameters, max_norm):
     Example:
         grads [3, 4] and [12] have global norm 13; with max_norm 6.5 they
         become [1.5, 2] and [6], and the function returns 13.
+
+    Graded in tiers. Interview (the question as asked; PASS needs all of it):
+    lists, tuples and generators of float32/float64 parameters, None grads,
+    no gradient at all, max_norm > 0 or inf. Parity (PyTorch's full contract,
+    one check each): a lone tensor, a parameter listed twice, float16 and
+    bfloat16, 0-d and 3-d gradients, NaN/inf gradients, max_norm = 0.
     """
     raise NotImplementedError("clip_grad_norm is not implemented yet")
 '''

@@ -75,9 +75,9 @@ def clip_grad_norm_distributed(parameters, max_norm, norm_type=2.0, group=None):
 KATA = Kata(
     slug="clip_grad_norm_distributed",
     title="Clip gradients by the global norm across ranks",
-    # Chapter 01, with the other katas that forbid clip_grad_norm_ (chapter 07's ZClip may call it,
-    # and a notebook check sends every cell's definitions).
-    topic="clipping",
+    # Chapter 07 (clipping in LLM training), beside ZClip: ZClip's cells may call clip_grad_norm_,
+    # which this kata forbids, but only a call made by this kata's own code costs its points.
+    topic="distributed",
     summary="Implement clip_grad_norm_distributed(parameters, max_norm, norm_type=2.0, group=None): each rank "
     "holds its shard of the model (replicated parameters marked p.replicated = True); combine the ranks' "
     "shares with torch.distributed collectives into the global norm of the whole model and clip every "

@@ -20,6 +20,7 @@ import contextlib
 import io
 import re
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -100,8 +101,8 @@ def _resolution(token: str) -> float:
 
 def read_printed_summary(text: str) -> tuple[dict, dict]:
     """The statistics a printed summary shows, and the resolution each was printed with."""
-    stats: dict = {}
-    resolution: dict = {}
+    stats: dict[str, float] = {}
+    resolution: dict[str, float] = {}
     for line in text.lower().splitlines():
         key = next((k for k, words in _LABELS if k not in stats and any(w in line for w in words)), None)
         numbers = _NUMBER.findall(line.partition(":")[2] or line)
@@ -120,13 +121,13 @@ def _three_digits(desc: dict) -> dict:
     digits, so that printed statistics ('66.7%', '5.1667') and returned ones agree."""
     if desc.get("type") != "dict":
         return desc
-    out = {}
+    out: dict[str, Any] = {}
     for key, item in desc["items"].items():
         value = item.get("value") if isinstance(item, dict) else None
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value):
-            out[key] = float(f"{float(value):.3g}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[key] = float(f"{float(value):.3g}") if np.isfinite(value) else float(value)
         else:
-            out[key] = describe(None) if value is None else item
+            out[key] = None  # not a number: no statistic to compare
     return describe(out)
 
 
@@ -136,6 +137,7 @@ def _summary(monitor) -> dict:
         returned = monitor.summary()
     text = printed.getvalue()
     sys.stdout.write(text)  # the student still sees it in the output log
+    obs: dict[str, Any]
     if isinstance(returned, dict):
         obs = {"summary": describe(returned), "summary_from": "returned"}
     else:
