@@ -45,7 +45,13 @@ def _results(reply: dict) -> list[SubmissionResult]:
 
 
 def _warm(args: argparse.Namespace, payload: dict) -> list[SubmissionResult] | None:
-    """The results from this user's warm grader (started on first use), or None to grade here.
+    """The results from this user's warm grader (started on first use), or None to grade here."""
+    reply = _warm_reply(args, payload)
+    return None if reply is None else _results(reply)
+
+
+def _warm_reply(args: argparse.Namespace, payload: dict) -> dict | None:
+    """The reply of this user's warm grader (started on first use), or None to grade here.
 
     None when the user opted out (``--no-server``, ``$GRADKATA_NO_SERVER``) or
     the warm grader cannot be reached: grading here is slower, never wrong.
@@ -65,7 +71,7 @@ def _warm(args: argparse.Namespace, payload: dict) -> list[SubmissionResult] | N
         except (ConnectionError, OSError, ValueError) as exc:
             print(f"gradkata: the resident grader went away ({exc}); grading here", file=sys.stderr)
             return None
-    return _results(reply)
+    return reply
 
 
 @command("grade")
@@ -73,7 +79,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from .report import render, results_json
 
     paths = [Path(p) for p in args.paths] or [_default_path()]
-    payload = _payload(paths, args.kata, args.seed, args.examples, False, args.require_sandbox)
+    wanted = _payload(paths, args.kata, args.seed, args.examples, False, args.require_sandbox)
     from .tiers import TierPolicy, apply_all
 
     # The weights are the caller's: a resident grader's results are rescored here.
@@ -83,10 +89,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
         if args.timeout:
             raise UsageError("--timeout is the server's setting: give it to `gradkata serve`")
-        results = [apply_all(policy, r) for r in _results(request(Path(args.server) if args.server else None, payload))]
+        served = request(Path(args.server) if args.server else None, wanted)
+        results = [apply_all(policy, r) for r in _results(served)]
     else:
         # --timeout is a setting of the grading process: this run grades here.
-        warm = None if args.timeout else _warm(args, payload)
+        warm = None if args.timeout else _warm(args, wanted)
         if warm is not None:
             results = [apply_all(policy, r) for r in warm]
         else:
@@ -131,27 +138,32 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if complete or not args.strict else 1
 
 
-def _check(args: argparse.Namespace, slug: str, path: Path) -> SubmissionResult:
-    """One kata's visible examples, on the warm grader when there is one: the SubmissionResult."""
-    payload = _payload([path], [slug], args.seed or 1, None, True)
-    warm = _warm(args, payload)
-    if warm is not None:
-        return warm[0]
-    from .api import grade
+def _check(args: argparse.Namespace, slug: str, path: Path, listing: bool = False) -> tuple[SubmissionResult, str]:
+    """One kata's visible examples, on the warm grader when there is one, and (``listing``) its checks.
 
-    return grade([path], [slug], seed=args.seed or 1, visible_only=True)[0]
+    The listing comes from the grader too: it needs the collected suite, which
+    the client of a warm grader never imports.
+    """
+    payload = {**_payload([path], [slug], args.seed or 1, None, True), "listing": listing}
+    reply = _warm_reply(args, payload)
+    if reply is not None:
+        return _results(reply)[0], str(reply.get("listing", ""))
+    from .api import grade
+    from .katas import get
+    from .report.terminal import check_listing
+
+    result = grade([path], [slug], seed=args.seed or 1, visible_only=True)[0]
+    return result, check_listing(get(slug)) if listing else ""
 
 
 @command("check")
 def cmd_check(args: argparse.Namespace) -> int:
     from .report import render
 
-    from .katas import get
-    from .report.terminal import check_listing
-
     path = Path(args.path) if args.path else _default_path()
-    print(check_listing(get(args.slug)))
-    print(render(_check(args, args.slug, path)))
+    result, listing = _check(args, args.slug, path, listing=True)
+    print(listing)
+    print(render(result))
     print("(visible examples only; `gradkata grade` runs the full hidden suite)")
     return 0
 
@@ -202,7 +214,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
             for file in changed:
                 stamps[file] = _stamp(file)
                 started = time.perf_counter()
-                result = _check(args, files[file], file)
+                result, _ = _check(args, files[file], file)
                 print(render(result))
                 print(f"(visible examples of {files[file]}, {time.perf_counter() - started:.2f} s; "
                       "watching for the next save)", flush=True)

@@ -26,6 +26,9 @@ from .worker import wire
 from .worker.harness import driver_files
 
 WORKER_SOURCE = Path(__file__).parent / "worker"
+# gradkata itself: references, suites, mutants. Installed from a wheel it lies in
+# site-packages, which children read (for torch): the worker then hides it with Landlock.
+TRUSTED_PACKAGE = Path(__file__).resolve().parent
 # Single-threaded before torch is imported: forking after OpenMP has started hangs.
 THREAD_ENV = {
     "OMP_NUM_THREADS": "1",
@@ -264,9 +267,11 @@ class Zygote:
     """
 
     def __init__(self, limits: Limits | None = None, drivers: Iterable[str] | None = None, *,
-                 share: Share | None = None) -> None:
-        """``drivers``: the harnesses to load before the first child (default: all)."""
+                 share: Share | None = None, trusted: Path = TRUSTED_PACKAGE) -> None:
+        """``drivers``: the harnesses to load before the first child (default: all).
+        ``trusted``: the folder children must not read (this package, wherever it is installed)."""
         self.limits = share.limits if share else limits or Limits()
+        self.trusted = trusted
         self.drivers = sorted(set(drivers or ()))
         self.owned = share is None
         self.root = Path(share.root) if share else _new_root()
@@ -301,7 +306,7 @@ class Zygote:
         self.shares = [Share(str(self.root), pair[0], self.limits, f"w{i}-") for i, pair in enumerate(pairs[1:])]
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.root), "PYTHONDONTWRITEBYTECODE": "1",
                "PYTHONHASHSEED": "0", "LANG": "C.UTF-8", "MPLBACKEND": "Agg", **THREAD_ENV,
-               "GRADKATA_SANDBOX_OFF": ",".join(self.limits.disable), "GRADKATA_DRIVERS": ",".join(self.drivers)}
+               "GRADKATA_SANDBOX_OFF": ",".join(self.limits.disable), "GRADKATA_TRUSTED": str(self.trusted), "GRADKATA_DRIVERS": ",".join(self.drivers)}
         with open(self.root / "zygote.log", "wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-S", "-c", BOOT, str(lib), ",".join(str(t.fileno()) for t in theirs),

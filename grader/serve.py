@@ -96,7 +96,13 @@ class Server:
         job.done.wait()
         if job.error is not None:
             return {"error": job.error, "usage": job.usage}
-        return {"results": [r.to_dict() for r in job.results]}
+        reply: dict = {"results": [r.to_dict() for r in job.results]}
+        if request.get("listing"):  # `gradkata check`'s list of the hidden checks, from the suites collected here
+            from .katas import get
+            from .report.terminal import check_listing
+
+            reply["listing"] = "\n".join(check_listing(get(slug)) for slug in katas)
+        return reply
 
     def close(self) -> None:
         self.requests.put(None)

@@ -180,6 +180,8 @@ class LineServer:
         self.stopping = threading.Event()
 
     def run(self) -> int:
+        with self.lock:
+            self.last_activity = time.monotonic()  # idle from now: the server may have taken long to get ready
         main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGTERM, lambda *_: self.stopping.set()) if main else None
         try:
@@ -253,12 +255,12 @@ class Client:
                 raise UsageError(f"socket {path} belongs to uid {owner}: a grading server run by another user "
                                  "could read your code and invent your grades; refusing it (remove the socket, "
                                  "or give a path in your own directory)")
+            self.reader = self.sock.makefile("rb")
+            self.writer = self.sock.makefile("wb")
+            self.hello = self._line()
         except BaseException:
-            self.sock.close()
+            self.close()
             raise
-        self.reader = self.sock.makefile("rb")
-        self.writer = self.sock.makefile("wb")
-        self.hello = self._line()
 
     def ask(self, request: dict) -> dict:
         self.writer.write((json.dumps(request) + "\n").encode())
@@ -276,9 +278,10 @@ class Client:
         return reply
 
     def close(self) -> None:
-        for stream in (self.reader, self.writer, self.sock):
-            with contextlib.suppress(OSError):
-                stream.close()
+        for stream in (getattr(self, "reader", None), getattr(self, "writer", None), self.sock):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
 
     def __enter__(self) -> Client:
         return self

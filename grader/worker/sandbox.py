@@ -68,6 +68,11 @@ def _apply(name: str, job: dict) -> str:
         return f"uid/gid {identity.NOBODY}, no supplementary groups{covered}"
     if name == "landlock":
         notes = landlock.apply(_read_only_paths(), [job["scratch"], os.devnull], ranks=_loopback(job))
+        if _hidden["ruleset"] is not None:
+            # The trusted package sits inside a readable tree (a wheel in site-packages): its
+            # references, suites and mutants are taken out by one more layer, built once.
+            landlock.restrict(_hidden["ruleset"])
+            notes.append("the grader's own package unreadable")
         if job.get("forbid") and _guard["ruleset"] is not None:
             # A second layer, built once in the zygote: every file but PyTorch's clipping source.
             landlock.restrict(_guard["ruleset"])
@@ -102,8 +107,30 @@ def _loopback(job: dict) -> bool:
 
 
 def inherited_fds() -> list[int]:
-    """Descriptors a child needs from the zygote until it is confined (the guard's ruleset)."""
-    return [] if _guard["ruleset"] is None else [_guard["ruleset"]]
+    """Descriptors a child needs from the zygote until it is confined (the prebuilt rulesets)."""
+    return [fd for fd in (_guard["ruleset"], _hidden["ruleset"]) if fd is not None]
+
+
+# The trusted gradkata package, when a child could otherwise read it (GRADKATA_TRUSTED, set by the
+# trusted side): installed from a wheel it lies in site-packages, which every child may read.
+_hidden: dict = {"dir": None, "ruleset": None}
+
+
+def hide_trusted_package() -> str | None:
+    """In the zygote, once Landlock is known to work: build the layer that hides the trusted package.
+
+    Returns what it hides, or None where nothing needs hiding (an editable
+    install lives outside every tree a child may read).
+    """
+    trusted = os.environ.get("GRADKATA_TRUSTED", "")
+    if not trusted or not os.path.isdir(trusted):
+        return None
+    real = os.path.realpath(trusted)
+    readable = [os.path.realpath(p) for p in _read_only_paths()]
+    if not any(real == p or real.startswith(p.rstrip(os.sep) + os.sep) for p in readable):
+        return None
+    _hidden.update(dir=real, ruleset=landlock.read_file_ruleset(landlock.allow_except(["/"], {real})))
+    return real
 
 
 def confine(job: dict) -> list[str]:
@@ -119,9 +146,10 @@ def confine(job: dict) -> list[str]:
     if job.get("forbid") and _available.get("guard"):
         disarm()
         applied.append("guard")
-    if _guard["ruleset"] is not None:
-        os.close(_guard["ruleset"])
-        _guard["ruleset"] = None
+    for held in (_guard, _hidden):
+        if held["ruleset"] is not None:
+            os.close(held["ruleset"])
+            held["ruleset"] = None
     limits.cap_output(int(job.get("limits", {}).get("fsize_mib", 1) * limits.MiB))
     return applied
 
@@ -347,6 +375,8 @@ def probe() -> dict[str, dict]:
     _available["guard"] = why is None
     if why:
         report["guard"] = {"active": False, "note": why}
+    if _available.get("landlock"):
+        hide_trusted_package()
     _baseline = limits.mapped_bytes()
     report.update(_probe_in_child())
     for name in (*LAYERS, "guard"):

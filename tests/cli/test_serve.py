@@ -63,7 +63,7 @@ def test_the_server_grades_as_grading_here_does(server) -> None:
         there = [SubmissionResult.from_dict(d) for d in reply["results"]]
         if examples == 5:
             assert _verdicts(there) == _verdicts(here)
-    assert here[0].katas[0].score == here[0].katas[0].max_score > here[1].katas[0].score
+    assert here[0].katas[0].score > here[1].katas[0].score  # the reference beats the mistake
 
 
 def test_grade_with_server_prints_the_report(server, capsys) -> None:
@@ -140,6 +140,12 @@ def test_check_starts_a_warm_grader_that_gives_the_cold_verdicts(own_runtime_dir
     assert warm.err == ""
     with Client(own_runtime_dir / SOCKET_NAME) as client:
         pid = client.hello["pid"]
+    # The client side of a warm check imports neither torch nor NumPy: it pays Python's start only.
+    probe = subprocess.run(
+        [sys.executable, "-c", "import sys\nfrom gradkata.cli import main\nrc = main(sys.argv[1:])\n"
+         "print(rc, sorted(m for m in ('torch', 'numpy', 'pytest', 'hypothesis') if m in sys.modules))",
+         "check", "clip_by_norm", str(bad)], capture_output=True, text=True, timeout=120)
+    assert probe.stdout.splitlines()[-1] == "0 []", probe.stdout + probe.stderr
     # `grade` shares it, with the hidden suite's verdicts of a cold run.
     paths = _students(tmp_path)
     reply = request(None, {"paths": [str(p) for p in paths], "katas": ["clip_by_norm"], "seed": 3, "examples": 5},

@@ -35,7 +35,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
         shutil.copy(ATTACKS / f"{name}.py", root / name / "clip_grad_norm.py")
         paths.append(root / name)
     t0 = time.perf_counter()
-    results = grade(paths, ["clip_grad_norm"], seed=1, examples=5, limits=Limits(call_s=5.0, kata_s=30.0))
+    # Generous limits: on a loaded machine the control once ran out of a 5 s call budget.
+    results = grade(paths, ["clip_grad_norm"], seed=1, examples=5, limits=Limits(call_s=20.0, kata_s=120.0))
     print(f"\n{len(paths)} submissions graded in {time.perf_counter() - t0:.1f} s")
     return {Path(r.submission).name: r for r in results}
 

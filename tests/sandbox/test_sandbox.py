@@ -161,3 +161,46 @@ def test_child_is_confined(zygote: Zygote, what: str, expected: set) -> None:
     reply = _ask(zygote, what)
     assert reply["ok"], reply
     assert reply["obs"]["result"] in expected
+
+
+READER = """
+def f(what):
+    try:
+        return open(what).read()
+    except OSError as exc:
+        return type(exc).__name__
+"""
+
+
+def _read_in_child(zygote: Zygote, path: Path) -> object:
+    child = zygote.spawn(READER, module="reader", functions=["f"])
+    try:
+        child.handshake()
+        reply = child.call("_sandbox_probe", {"what": str(path)})
+    finally:
+        child.close()
+    assert reply["ok"], reply
+    return reply["obs"]["result"]
+
+
+def test_an_installed_grader_is_hidden_from_children() -> None:
+    # Installed from a wheel, gradkata (references, suites, mutants) sits in site-packages, a tree
+    # every child may read for torch's sake. A stand-in package there: hidden when it is the
+    # trusted one, readable otherwise (the control shows the tree itself is readable).
+    import site as site_module
+    import tempfile
+
+    site = Path(tempfile.mkdtemp(prefix="gradkata-test-installed-", dir=site_module.getsitepackages()[0]))
+    try:
+        for name in ("trusted", "other"):
+            (site / name).mkdir()
+            (site / name / "reference.py").write_text("SECRET = 42\n")
+        site.chmod(0o755)
+        for name in ("trusted", "other"):
+            (site / name).chmod(0o755)
+            (site / name / "reference.py").chmod(0o644)
+        with Zygote(Limits(call_s=5, kata_s=30), trusted=site / "trusted") as z:
+            assert _read_in_child(z, site / "trusted" / "reference.py") == "PermissionError"
+            assert _read_in_child(z, site / "other" / "reference.py") == "SECRET = 42\n"
+    finally:
+        shutil.rmtree(site, ignore_errors=True)
