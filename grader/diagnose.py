@@ -291,7 +291,8 @@ def _share(book: dict[tuple, bool]) -> float:
     return sum(book.values()) / len(book) if book else 0.0
 
 
-def choose(books: dict[str, dict[tuple, bool]], mistakes: list[Mistake], tree: ast.Module | None) -> list[Mistake]:
+def choose(books: dict[str, dict[tuple, bool]], mistakes: list[Mistake], tree: ast.Module | None,
+           pairs: bool = True) -> list[Mistake]:
     """The mistakes to name: the best behavioural match (with its ties), refined by
     static checks, then a second mistake if one explains most of what the first
     leaves unexplained (a submission can make two mistakes at once)."""
@@ -303,7 +304,7 @@ def choose(books: dict[str, dict[tuple, bool]], mistakes: list[Mistake], tree: a
     best, runner_up = ranked[0], (ranked[1] if len(ranked) > 1 else 0.0)
     if best < MIN_AGREEMENT and not (best >= WEAK_AGREEMENT and best - runner_up >= WEAK_MARGIN):
         # No single mistake explains the code: two at once may (a function can hold two bugs).
-        pair = best_pair(books, score, by_id, tree)
+        pair = best_pair(books, score, by_id, tree) if pairs else ()
         return [by_id[mid] for mid in pair] if pair else []
     matched = refine([m for m in mistakes if score[m.id] >= best - TIE_MARGIN], tree)
     first = books[matched[0].id]
@@ -317,7 +318,7 @@ def choose(books: dict[str, dict[tuple, bool]], mistakes: list[Mistake], tree: a
                 score[extra] >= WEAK_AGREEMENT * 0.8 or _share_apart(books[extra], first) >= MIN_AGREEMENT):
             matched.append(by_id[extra])
             return matched
-    if residue:
+    if residue and pairs:
         # The first mistake leaves units unexplained: a second one that the code shows
         # on its own units (and that keeps everything else consistent) is named too.
         second = _second(books, matched[0].id, {m.id for m in matched})
@@ -439,6 +440,11 @@ def _fires(mistake: Mistake, tree: ast.Module) -> bool:
 
 def behavioural(kata: Kata, evidence: list[Evidence], tree: ast.Module | None) -> list[Mistake]:
     mistakes = catalogue(kata)
+    # Code that raises on every call (a blocked import, a typo) shows no behaviour to
+    # match: a mutant that raises on most inputs would "explain" it. (A performance
+    # profile is a measurement, not behaviour.)
+    if evidence and not any(ev.candidate[0] == "ok" and "profile" not in ev.scenario for ev in evidence):
+        return []
     return choose(ledger(kata, evidence, mistakes), mistakes, tree)
 
 

@@ -85,6 +85,9 @@ ROUTES = {
               "    return getattr(u, 'clip_grad' + '_norm_')(p, m)\n",
 }
 
+# Routes the sandbox may stop before the call (reading torch's own sources is denied).
+BLOCKED = {"reload"}
+
 # Named in the source, never called: advice, not a zero (the score stands on what the code did).
 UNUSED = {
     "unused-import": "from torch.nn.utils import get_total_norm\nimport torch\n\n"
@@ -106,7 +109,13 @@ UNUSED = {
 def test_delegation_is_caught_however_it_is_reached(zygote, route):
     [result] = grade_sources(zygote, [get("clip_grad_norm")], {"clip_grad_norm": ROUTES[route].encode()},
                              seed=3, examples=3)
-    assert result.score == 0 and result.status is Status.ERROR
+    assert result.score == 0
+    if route in BLOCKED and result.status is Status.FAILED:
+        # The sandbox refuses to read torch's sources: the route fails before any call.
+        assert all("PermissionError" in c.message for c in result.checks if c.max_score), route
+        assert result.diagnoses == []  # raising everywhere is no catalogued mistake
+        return
+    assert result.status is Status.ERROR
     assert [d.mistake for d in result.diagnoses] == ["clip_grad_norm/delegation"]
     assert "called while grading" in result.diagnoses[0].evidence
 

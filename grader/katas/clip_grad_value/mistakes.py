@@ -192,4 +192,5 @@ PROBES = [
     _probe([[6.0, -8.0, 0.5]], 5.0, container="single"),
     _probe([[[6.0, -8.0], [0.5, 0.0]]], 5.0, container="single"),
     _probe([[2.0, -3.0]], 0.0),
+    _probe([[3.0], None, [-0.25]], 1.0),
 ]
