@@ -4,7 +4,7 @@ every seed, and exactly the parity checks where the seed's code deviates lost,
 each with its mistake named.
 
 The tier of a check is read from its suite's ``@pytest.mark.tier`` marker
-(unmarked: interview), because CheckResult carries no tier field yet.
+(unmarked: interview) and cross-checked against ``CheckResult.tier``.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ def test_seed_code_earns_full_interview_marks(graded, slug):
     assert interview, f"{slug}: no interview checks ran ({kata.reason})"
     lost = [f"{c.name}: {c.message}" for c in interview if c.score < c.max_score]
     assert not lost, lost
+    assert all(c.tier == tiers.get(c.name.split("[")[0], "interview") for c in kata.checks)
 
 
 @pytest.mark.slow
