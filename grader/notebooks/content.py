@@ -411,11 +411,11 @@ A norm trace as long runs show it: a slow drift downwards, noise, and a few spik
 was judged against; the blue line is the norm after clipping, what `step` returned. Every statistic is
 rebuilt from the returned norms, which are exactly what the EMA consumes.""",
         code=("""def spiky_trace(steps=300, seed=0):
-    rng = np.random.default_rng(seed)
+    noise = np.random.default_rng(seed)
     t = np.arange(steps)
-    norms = (2.0 * np.exp(-t / 150) + 0.5) * np.exp(rng.normal(0.0, 0.08, size=steps))
-    for i in rng.choice(np.arange(40, steps), size=8, replace=False):
-        norms[i] *= rng.uniform(3.0, 10.0)
+    norms = (2.0 * np.exp(-t / 150) + 0.5) * np.exp(noise.normal(0.0, 0.08, size=steps))
+    for i in noise.choice(np.arange(40, steps), size=8, replace=False):
+        norms[i] *= noise.uniform(3.0, 10.0)
     return norms
 
 
