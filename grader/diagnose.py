@@ -222,6 +222,8 @@ def evidence_from_calls(kata: Kata, calls: Iterable[Call]) -> list[Evidence]:
     failing: list[Evidence] = []
     passing: list[Evidence] = []
     for call in calls:
+        if "profile" in call.scenario:
+            continue  # a performance measurement (counts, timings), not behaviour to match
         outcome = reply_outcome(call.reply)
         if outcome is None:
             continue
@@ -313,7 +315,8 @@ def choose(books: dict[str, dict[tuple, bool]], mistakes: list[Mistake], tree: a
         taken = {m.id for m in matched}
         explains = {mid: sum(book.get(u, False) for u in residue) / len(residue)
                     for mid, book in books.items() if mid not in taken}
-        extra = max(explains, key=lambda mid: explains[mid], default=None)
+        # Ties (several mutants leave the same gradients alone) go to the one that fits best overall.
+        extra = max(explains, key=lambda mid: (explains[mid], score[mid]), default=None)
         if extra is not None and explains[extra] >= MIN_AGREEMENT and (
                 score[extra] >= WEAK_AGREEMENT * 0.8 or _share_apart(books[extra], first) >= MIN_AGREEMENT):
             matched.append(by_id[extra])
