@@ -15,6 +15,7 @@ tensor).
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -670,9 +671,12 @@ def diagnose_all(judges: dict[str, Judge], checks: dict[str, list[CheckResult]],
     for slug, judge in judges.items():
         try:
             out[slug] = diagnose_judge(judge, checks.get(slug, []), sources.get(slug))
-        except Exception as exc:  # diagnosis is a bonus: never let it break grading
+        except WorkerFault:
+            out[slug] = []  # the candidate's child died while probed: its checks already say why
+        except Exception as exc:  # noqa: BLE001 -- a grader bug: the scores stand, the bug is shown
             out[slug] = []
-            del exc
+            print(f"gradkata: diagnosing {slug} failed, a grader bug (scores are unaffected; please report "
+                  f"it): {type(exc).__name__}: {exc}", file=sys.stderr)
     return out
 
 
