@@ -1,6 +1,7 @@
 """The seeds' own code, graded as the seeds write it: one line per fixture and seed.
 
-Reads every ``tests/seed_code/rows_*.toml`` and grades each row's file through
+Reads every ``tests/seed_code/rows_*.toml`` (and every other fixture named
+``<slug>.py`` after its kata) and grades each row's file through
 the real worker (`gradkata grade FILE --kata SLUG --seed S`), printing the
 kata's score, its points per tier and the mistakes and advice named.
 
@@ -25,9 +26,15 @@ FOLDER = ROOT / "tests" / "seed_code"
 
 
 def rows(katas: list[str] | None) -> list[dict]:
+    """The rows_*.toml tables, then every other fixture named after its kata (``<slug>.py``)."""
+    from gradkata.katas import SLUGS
+
     out = []
     for table in sorted(FOLDER.glob("rows_*.toml")):
         out += tomllib.loads(table.read_text())["row"]
+    listed = {r["file"] for r in out}
+    out += [{"file": f.name, "kata": f.stem} for f in sorted(FOLDER.glob("*.py"))
+            if f.stem in SLUGS and f.name not in listed]
     return [r for r in out if not katas or r["kata"] in katas]
 
 

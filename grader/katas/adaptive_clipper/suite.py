@@ -7,20 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gradkata.katas._clipper_runs import scenario
 from gradkata.suitekit import Mismatch, close, expect_arrays, fmt_array, fmt_num, fmt_value, number, points, visible
 
 KATA = "adaptive_clipper"
-
-
-def scenario(scales, kwargs=None, args=None, *, seed=0, sizes=(3, 4, 2), frozen=None, lr=0.05) -> dict:
-    rng = np.random.default_rng(seed)
-    n, batch = len(scales), 4
-    s = {"model": {"sizes": list(sizes), "seed": seed, "gain": 1.0},
-         "x": rng.normal(size=(n, batch, sizes[0])), "y": rng.normal(size=(n, batch, sizes[-1])),
-         "scales": [float(v) for v in scales], "lr": lr, "kwargs": dict(kwargs or {}), "args": list(args or [])}
-    if frozen:
-        s["frozen"] = list(frozen)
-    return s
 
 
 def constructor(s: dict) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import torch
 
-from gradkata.worker.values import describe, to_numpy
 from gradkata.worker.harness import _perf, _training
 
 
@@ -37,23 +36,4 @@ def run(funcs: dict, scenario: dict) -> dict:
     cls = funcs["ZClip"]
     if "profile" in scenario:  # performance tier: counts only (see _perf)
         return _perf.profile(_two_steps(cls, scenario.get("kwargs", {})), scenario["profile"])
-    model = _training.build_model(scenario["model"])
-    params = list(model.parameters())
-    for i in scenario.get("frozen", []):
-        params[i].requires_grad_(False)
-    clipper = cls(*scenario.get("args", []), **scenario.get("kwargs", {}))
-    x, y = torch.from_numpy(scenario["x"]), torch.from_numpy(scenario["y"])
-    lr = float(scenario.get("lr", 0.05))
-    returned, grads = [], []
-    for t, scale in enumerate(scenario["scales"]):
-        for p in params:
-            p.grad = None
-        loss = float(scale) * torch.nn.functional.mse_loss(model(x[t]), y[t])
-        loss.backward()
-        returned.append(describe(clipper.step(model)))
-        grads.append([None if p.grad is None else to_numpy(p.grad) for p in params])
-        with torch.no_grad():
-            for p in params:
-                if p.grad is not None:
-                    p.sub_(lr * p.grad)
-    return {"returned": returned, "grads": grads}
+    return _training.clipper_run(cls, "step", scenario)

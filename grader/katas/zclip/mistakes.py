@@ -7,6 +7,7 @@ import math
 import numpy as np
 import torch
 
+from gradkata.katas._clipper_runs import scenario
 from gradkata.mistakes import maker
 
 SLUG = "zclip"
@@ -189,11 +190,7 @@ MISTAKES = [
 
 
 def _probe(scales, kwargs, seed=0) -> dict:
-    rng = np.random.default_rng(seed)
-    n = len(scales)
-    return {"model": {"sizes": [3, 4, 2], "seed": seed, "gain": 1.0}, "x": rng.normal(size=(n, 4, 3)),
-            "y": rng.normal(size=(n, 4, 2)), "scales": [float(v) for v in scales], "lr": 0.05,
-            "kwargs": kwargs, "args": []}
+    return scenario(scales, kwargs, seed=seed)
 
 
 # Spikes after a short warm-up (EMA of the clipped value, second moment, the

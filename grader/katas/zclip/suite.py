@@ -8,26 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gradkata.perf import PROFILE, measure
+from gradkata.katas._clipper_runs import scenario
 from gradkata.suitekit import Mismatch, close, expect_arrays, fmt_array, fmt_num, fmt_value, number, points, \
     sanity, visible
 
 KATA = "zclip"
 
 parity = pytest.mark.tier("parity")
-
-
-def scenario(scales, kwargs=None, args=None, *, seed=0, sizes=(3, 4, 2), frozen=None, lr=0.05,
-             same_batch=False) -> dict:
-    rng = np.random.default_rng(seed)
-    n, batch = len(scales), 4
-    x, y = rng.normal(size=(n, batch, sizes[0])), rng.normal(size=(n, batch, sizes[-1]))
-    if same_batch:
-        x, y = np.repeat(x[:1], n, axis=0), np.repeat(y[:1], n, axis=0)
-    s = {"model": {"sizes": list(sizes), "seed": seed, "gain": 1.0}, "x": x, "y": y,
-         "scales": [float(v) for v in scales], "lr": lr, "kwargs": dict(kwargs or {}), "args": list(args or [])}
-    if frozen:
-        s["frozen"] = list(frozen)
-    return s
 
 
 def constructor(s: dict) -> str:

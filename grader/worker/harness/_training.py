@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..values import to_numpy
+from ..values import describe, to_numpy
 
 if TYPE_CHECKING:  # only for annotations: torch is imported lazily, inside the functions
     import torch
@@ -212,3 +212,34 @@ def call_step(fn, args: tuple, scenario: dict):
     if scenario.get("max_norm") is None:
         return fn(*args)
     return fn(*args, scenario["max_norm"])
+
+
+def clipper_run(cls, method: str, scenario: dict) -> dict:
+    """Train a seeded model on the scenario's batches, calling ``method`` of a clipper
+    built from ``cls`` after every backward (the adaptive-clipper katas).
+
+    Observation: ``{"returned": [what each call returned], "grads": [the gradients
+    after each call, per parameter]}``.
+    """
+    import torch
+
+    model = build_model(scenario["model"])
+    params = list(model.parameters())
+    for i in scenario.get("frozen", []):
+        params[i].requires_grad_(False)
+    clipper = cls(*scenario.get("args", []), **scenario.get("kwargs", {}))
+    x, y = torch.from_numpy(scenario["x"]), torch.from_numpy(scenario["y"])
+    lr = float(scenario.get("lr", 0.05))
+    returned, grads = [], []
+    for t, scale in enumerate(scenario["scales"]):
+        for p in params:
+            p.grad = None
+        loss = float(scale) * torch.nn.functional.mse_loss(model(x[t]), y[t])
+        loss.backward()
+        returned.append(describe(getattr(clipper, method)(model)))
+        grads.append([None if p.grad is None else to_numpy(p.grad) for p in params])
+        with torch.no_grad():
+            for p in params:
+                if p.grad is not None:
+                    p.sub_(lr * p.grad)
+    return {"returned": returned, "grads": grads}
