@@ -49,7 +49,7 @@ def lookup(key: ScriptKey) -> Script | None:
 
 def record(key: ScriptKey, asked: Sequence[bytes]) -> None:
     """Keep the calls of a complete run (every check ran to its end) as the kata's script."""
-    if key not in _SCRIPTS and asked:
+    if _ENABLED[0] and key not in _SCRIPTS and asked:
         _SCRIPTS[key] = Script(tuple(digest(m) for m in asked), calls_message(asked))
 
 
