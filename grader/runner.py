@@ -24,6 +24,7 @@ from . import prefetch
 from .pool import Child, Zygote
 from .prefetch import ScriptKey
 from .results import CheckResult, KataResult, Status
+from .settings import GradingSettings
 from .tiers import DEFAULT_POLICY, TierPolicy, apply, tier_of
 
 SUITE_INI = Path(__file__).parent / "katas" / "suite.ini"
@@ -37,7 +38,6 @@ QUIET = [opt for name in ("cacheprovider", "terminal", "logging", "unraisableexc
 # print nothing (Hypothesis is told to be quiet), and capturing costs a dozen
 # system calls per test phase, 7 % of a batch.
 BASE_ARGS = ["-c", str(SUITE_INI), "--rootdir", str(SUITE_INI.parent), "--assert=plain", "--capture=no", *QUIET]
-DEFAULT_EXAMPLES = 30
 
 
 def _register_profile(examples: int) -> str:
@@ -272,15 +272,15 @@ class SuiteLoop:
         return judge
 
 
-def run_session(katas: Iterable[Kata], jobs: Iterator[Job], *, seed: int, examples: int,
-                visible_only: bool = False, plugins: Sequence[object] = ()) -> None:
+def run_session(katas: Iterable[Kata], jobs: Iterator[Job], settings: GradingSettings, *,
+                plugins: Sequence[object] = ()) -> None:
     """One pytest session over the katas' suites, run once per job."""
     katas = list(katas)
     points_of(katas)  # now: max_points must not start a collection inside the session
-    loop = SuiteLoop(Reporter({}), jobs, lambda slug: (slug, seed, examples, visible_only))
-    args = [*(str(k.suite_path) for k in katas), *BASE_ARGS, f"--hypothesis-seed={seed}",
-            f"--hypothesis-profile={_register_profile(examples)}"]
-    if visible_only:
+    loop = SuiteLoop(Reporter({}), jobs, lambda slug: (slug, settings.seed, settings.examples, settings.visible_only))
+    args = [*(str(k.suite_path) for k in katas), *BASE_ARGS, f"--hypothesis-seed={settings.seed}",
+            f"--hypothesis-profile={_register_profile(settings.examples)}"]
+    if settings.visible_only:
         args += ["-m", "visible"]
     pin_generation()
     pytest.main(args, plugins=[loop.reporter, loop, *plugins])
@@ -290,14 +290,14 @@ def run_session(katas: Iterable[Kata], jobs: Iterator[Job], *, seed: int, exampl
         raise AssertionError(f"grader bug: pytest ended before running the suites ({args})")
 
 
-def run_suites(judges: dict[str, Judge], katas: Iterable[Kata], *, seed: int, examples: int,
-               visible_only: bool = False, plugins: Sequence[object] = ()) -> dict[str, list[CheckResult]]:
+def run_suites(judges: dict[str, Judge], katas: Iterable[Kata], settings: GradingSettings, *,
+               plugins: Sequence[object] = ()) -> dict[str, list[CheckResult]]:
     """The suites of ``katas`` for one set of judges (a session of one job)."""
     katas = [k for k in katas if k.slug in judges]
     if not katas:
         return {}
     job = Job(judges)
-    run_session(katas, iter([job]), seed=seed, examples=examples, visible_only=visible_only, plugins=plugins)
+    run_session(katas, iter([job]), settings, plugins=plugins)
     return job.checks
 
 
@@ -442,19 +442,19 @@ T = TypeVar("T")
 
 
 def grade_each(zygote: Zygote, katas: list[Kata], work: Iterable[tuple[T, dict[str, bytes | None]]],
-               on_result: Callable[[T, list[KataResult]], None], *, seed: int, examples: int = DEFAULT_EXAMPLES,
-               visible_only: bool = False, plugins: Sequence[object] = (),
-               policy: TierPolicy = DEFAULT_POLICY) -> None:
+               on_result: Callable[[T, list[KataResult]], None], settings: GradingSettings, *,
+               plugins: Sequence[object] = ()) -> None:
     """Grade many submissions in one suite session, calling ``on_result`` as each is done.
 
     ``work`` yields ``(tag, sources)``, ``sources`` mapping each kata slug to the
     code to import (None: absent); it may block until the next one arrives.
     """
+    policy = settings.policy
 
     by_slug = {k.slug: k for k in katas}
 
     def scripts(slug: str) -> prefetch.Script | None:
-        return prefetch.lookup((slug, seed, examples, visible_only))
+        return prefetch.lookup((slug, settings.seed, settings.examples, settings.visible_only))
 
     def jobs() -> Iterator[Job]:
         for tag, sources in work:
@@ -481,20 +481,19 @@ def grade_each(zygote: Zygote, katas: list[Kata], work: Iterable[tuple[T, dict[s
                 _close(judges)  # also when the session stops half-way through this job
             on_result(tag, results)
 
-    run_session(katas, jobs(), seed=seed, examples=examples, visible_only=visible_only, plugins=plugins)
+    run_session(katas, jobs(), settings, plugins=plugins)
 
 
-def grade_sources(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes | None], *, seed: int,
-                  examples: int = DEFAULT_EXAMPLES, visible_only: bool = False,
-                  plugins: Sequence[object] = ()) -> list[KataResult]:
+def grade_sources(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes | None], settings: GradingSettings,
+                  *, plugins: Sequence[object] = ()) -> list[KataResult]:
     """Grade one submission: ``sources`` maps each kata slug to the code to import (None: absent)."""
     out: list[list[KataResult]] = []
-    grade_each(zygote, katas, [(None, sources)], lambda _tag, results: out.append(results), seed=seed,
-               examples=examples, visible_only=visible_only, plugins=plugins)
+    grade_each(zygote, katas, [(None, sources)], lambda _tag, results: out.append(results), settings,
+               plugins=plugins)
     return out[0]
 
 
-def check_functions(kata: Kata, funcs: dict, *, seed: int = 1, examples: int = DEFAULT_EXAMPLES) -> list[CheckResult]:
+def check_functions(kata: Kata, funcs: dict, settings: GradingSettings = GradingSettings(seed=1)) -> list[CheckResult]:
     """Run one kata's hidden suite on trusted in-process functions (mutants, references).
 
     For the project's own tests and the confusion matrix; submissions always go
@@ -502,4 +501,4 @@ def check_functions(kata: Kata, funcs: dict, *, seed: int = 1, examples: int = D
     """
     from .judge import LocalJudge
 
-    return run_suites({kata.slug: LocalJudge(kata, funcs)}, [kata], seed=seed, examples=examples).get(kata.slug, [])
+    return run_suites({kata.slug: LocalJudge(kata, funcs)}, [kata], settings).get(kata.slug, [])

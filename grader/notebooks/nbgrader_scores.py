@@ -65,11 +65,12 @@ class GradkataScores(Preprocessor):
             return nb, resources
         from ..api import grade
         from ..notebook_check import DEFAULT_SEED, _report
+        from ..settings import GradingSettings
 
         with tempfile.TemporaryDirectory(prefix="gradkata-nbgrader-") as folder:
             path = Path(folder) / "submission.ipynb"
             nbformat.write(nb, path)
-            [result] = grade([path], sorted(set(cells.values())), seed=DEFAULT_SEED)
+            [result] = grade([path], sorted(set(cells.values())), GradingSettings(seed=DEFAULT_SEED))
         by_slug = {k.slug: k for k in result.katas}
         notes = [n for n in result.notes if "left out" not in n]
         for i, slug in cells.items():

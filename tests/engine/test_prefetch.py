@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gradkata import prefetch, runner
+from gradkata import GradingSettings, prefetch, runner
 from gradkata.api import grade_many, select
 from gradkata.katas._kata import PROJECT_ROOT
 from gradkata.pool import Limits, Zygote
@@ -87,7 +87,7 @@ def _verdict(result) -> list[tuple]:
 def _grade(zygote: Zygote, students: list[Path]) -> list[list[tuple]]:
     out: dict[int, list[tuple]] = {}
     grade_many(zygote, list(enumerate(students)), select(KATAS), lambda i, r: out.__setitem__(i, _verdict(r)),
-               seed=5, examples=6)
+               GradingSettings(seed=5, examples=6))
     return [out[i] for i in range(len(students))]
 
 

@@ -75,6 +75,7 @@ def clip_grad_norm(parameters, max_norm):
 # to report a point; the function itself does nothing. In the kernel, the test cell shows 1.0.
 FORGER_SETUP = '''import gradkata.notebook_check as _nc
 from gradkata.notebook_check import Points as _Points
+from gradkata.settings import GradingSettings
 
 
 class _ForgedLink:
@@ -196,7 +197,7 @@ def test_nbgrader_round_trip_matches_gradkata(tmp_path):
 
     paths = {s: course / "submitted" / s / ASSIGNMENT / f"{ASSIGNMENT}.ipynb" for s in students}
     started = time.perf_counter()
-    ours = dict(zip(students, grade(list(paths.values()), [SLUG], seed=DEFAULT_SEED)))
+    ours = dict(zip(students, grade(list(paths.values()), [SLUG], GradingSettings(seed=DEFAULT_SEED))))
     timings["gradkata grade (3 notebooks)"] = time.perf_counter() - started
     print("\nnbgrader round trip (s):", {k: round(v, 1) for k, v in timings.items()})
     print("scores nbgrader / gradkata:", {s: (recorded[s], ours[s].score) for s in students})

@@ -16,6 +16,7 @@ import torch
 from gradkata.katas import get
 from gradkata.results import Status
 from gradkata.runner import check_functions
+from gradkata.settings import GradingSettings
 
 SEEDS = (1, 2, 3, 4, 5)
 
@@ -82,7 +83,7 @@ def test_one_omission_costs_only_its_own_checks_under_every_seed(slug, name, fun
     kata = get(slug)
     outcomes = []
     for seed in SEEDS:
-        checks = check_functions(kata, funcs, seed=seed, examples=30)
+        checks = check_functions(kata, funcs, GradingSettings(seed=seed, examples=30))
         failing = {c.name for c in checks if c.status is not Status.PASSED}
         assert failing == lost, f"seed {seed}: {sorted(failing)}"
         assert all(c.tier == "parity" for c in checks if c.name in lost), "an omission of the parity contract"
