@@ -59,7 +59,9 @@ def _dtype(s: dict) -> str:
     return "float32"
 
 
-def check(judge, s: dict) -> None:
+def check(judge, s: dict, judged: str = "grads") -> None:
+    """``judged``: "grads" compares every rank's gradients, "returned" the norm every rank returns, and
+    only that: a wrong return value costs the return-value check alone. A deadlock fails either."""
     call = describe_call(s)
     want, oracle = judge.reference(s), judge.oracle(s)
     sanity("deadlock" not in want and "deadlock" not in oracle, "grader bug: the reference deadlocked")
@@ -76,9 +78,11 @@ def check(judge, s: dict) -> None:
         raise Mismatch(f"Called {call}. Expected a result from each of the {world} ranks.")
     for r in range(world):
         on_rank = f"{call} (on rank {r})"
-        expect_number(on_rank, got["returned"][r], float(np.asarray(want["returned"][r]["value"])),
-                      float(np.asarray(oracle["returned"][r]["value"])), dtype, what=NORM_WHAT)
-        expect_arrays(on_rank, "grad", got["grads"][r], want["grads"][r], oracle["grads"][r])
+        if judged == "returned":
+            expect_number(on_rank, got["returned"][r], float(np.asarray(want["returned"][r]["value"])),
+                          float(np.asarray(oracle["returned"][r]["value"])), dtype, what=NORM_WHAT)
+        else:
+            expect_arrays(on_rank, "grad", got["grads"][r], want["grads"][r], oracle["grads"][r])
 
 
 # --- interview: the question as posed (L2, sharded + replicated, ranks without grads) ---
@@ -94,6 +98,17 @@ def test_worked_example(judge):
 @points(1)
 def test_small_gradients_are_left_alone(judge):
     check(judge, scenario([[[0.3, 0.4]], [[1.2]]], max_norm=100.0))
+
+
+@visible
+@points(2)
+def test_returns_the_global_norm_on_every_rank(judge):
+    """The return value alone (the gradients have checks of their own): every rank returns the global
+    norm before clipping, whether or not it clips. (Ranks without gradients have checks of their own.)"""
+    check(judge, scenario([[[3.0, 4.0]], [[12.0]]], max_norm=6.5), judged="returned")
+    check(judge, scenario([[[0.3, 0.4]], [[1.2]]], max_norm=100.0), judged="returned")
+    check(judge, scenario([[[1.0, -2.0, 0.5]], [[3.0]], [[0.5, 0.5]], [[-1.0]]], replicated=[[0.5, -1.5]],
+                          max_norm=2.0), judged="returned")
 
 
 @points(1)

@@ -117,7 +117,9 @@ def _expect_scale(call: str, got: float, want: float, before: float) -> None:
                    f"{hint}")
 
 
-def check(judge, s: dict) -> None:
+def check(judge, s: dict, judged: str = "training") -> None:
+    """``judged``: "training" compares the steps, the weights and the scale after each call; "returned"
+    only the norm each call returns, so a wrong return value costs the return-value check alone."""
     want, oracle = judge.reference(s), judge.oracle(s)
     got = judge.candidate(s)
     max_norm = DEFAULT_MAX_NORM if s["max_norm"] is None else s["max_norm"]
@@ -130,11 +132,13 @@ def check(judge, s: dict) -> None:
         oracle_value = number(oracle["returned"][k]) if oracle else None
         if oracle_value is not None:
             assert close(want_value, oracle_value, "float32"), "grader bug: reference != torch"
-        _expect_clipped_at_step(call, norms, max_norm, before)
-        _expect_weights(call, got["params"][k], want["params"][k], norms, want_norms[k], max_norm, before,
-                        want["params"][k - 1] if k else None)
-        _expect_scale(call, got["scales"][k], want["scales"][k], before)
-        _expect_norm(call, got["returned"][k], want_value, oracle_value, before)
+        if judged == "returned":
+            _expect_norm(call, got["returned"][k], want_value, oracle_value, before)
+        else:
+            _expect_clipped_at_step(call, norms, max_norm, before)
+            _expect_weights(call, got["params"][k], want["params"][k], norms, want_norms[k], max_norm, before,
+                            want["params"][k - 1] if k else None)
+            _expect_scale(call, got["scales"][k], want["scales"][k], before)
         before = want["scales"][k]
 
 
@@ -151,6 +155,15 @@ def test_large_loss_scale(judge):
 def test_skips_a_step_whose_loss_is_nan(judge):
     """The second of three losses is NaN: the scaler skips that update and halves its scale."""
     check(judge, scenario(steps=3, nan_step=1, gain=3.0))
+
+
+@points(2)
+def test_returns_the_unscaled_norm_before_clipping(judge):
+    """The return value alone (training has checks of its own): each call's norm of the unscaled gradients
+    before clipping, inf or NaN for a step the scaler skips."""
+    check(judge, scenario(gain=3.0), judged="returned")
+    check(judge, scenario(steps=3, nan_step=1, gain=3.0), judged="returned")
+    check(judge, scenario(gain=0.1, max_norm=100.0, steps=2), judged="returned")
 
 
 @points(1)
