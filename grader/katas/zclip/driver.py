@@ -14,9 +14,28 @@ Scenario: {"model": {"sizes", "seed", "gain"}, "x": (steps, batch, in),
 
 from __future__ import annotations
 
+from typing import Any, Required, TypedDict, Union, final
+
 import torch
 
+from gradkata.worker.shapes import ClipperObservation, ClipperScenario, Profile, ProfileSpec
 from gradkata.worker.harness import _perf, _training
+
+
+@final
+class Called(ClipperScenario, total=False):
+    """A seeded training run that calls the clipper's ``step(model)`` after every backward."""
+
+
+class Profiled(TypedDict, total=False):
+    """A performance-tier measurement: a fresh ``ZClip(**kwargs)``'s two steps on generated parameters."""
+
+    profile: Required[ProfileSpec]
+    kwargs: dict[str, Any]
+
+
+Scenario = Union[Called, Profiled]
+Observation = Union[ClipperObservation, Profile]
 
 
 def _two_steps(cls, kwargs: dict):
@@ -32,7 +51,7 @@ def _two_steps(cls, kwargs: dict):
     return call
 
 
-def run(funcs: dict, scenario: dict) -> dict:
+def run(funcs: dict, scenario: Scenario) -> Observation:
     cls = funcs["ZClip"]
     if "profile" in scenario:  # performance tier: counts only (see _perf)
         return _perf.profile(_two_steps(cls, scenario.get("kwargs", {})), scenario["profile"])
