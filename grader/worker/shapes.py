@@ -12,7 +12,7 @@ numbers, strings, lists and dicts, nothing else.
 
 from __future__ import annotations
 
-from typing import Any, Required, TypedDict
+from typing import Any, Required, TypedDict, final
 
 import numpy as np
 
@@ -77,6 +77,7 @@ class OptimizerSpec(TypedDict, total=False):
     lr: float
 
 
+@final  # no other keys: a profile scenario is told apart by its "profile" key
 class ClipperScenario(TypedDict, total=False):
     """A clipper-class run (:func:`gradkata.worker.harness._training.clipper_run`): step t's loss is
     ``scales[t] * mse(model(x[t]), y[t])``; the clipper is ``cls(*args, **kwargs)``."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Required, TypedDict, Union, final
+from typing import Required, TypedDict, final
 
 from gradkata.worker.shapes import ParamsObservation, ParamsScenario, Profile, ProfileSpec, Value
 from gradkata.worker.values import describe
@@ -10,7 +10,7 @@ from gradkata.worker.harness import _params, _perf
 
 
 @final
-class Called(ParamsScenario, total=False):
+class Scenario(ParamsScenario, total=False):
     """The parameters (:class:`ParamsScenario`) and ``max_norm``."""
 
     max_norm: Required[float]
@@ -23,21 +23,16 @@ class Profiled(TypedDict):
     max_norm: float
 
 
-Scenario = Union[Called, Profiled]
 
-
-class Returned(ParamsObservation):
+class Observation(ParamsObservation):
     returned: Value
 
 
-Observation = Union[Returned, Profile]
-
-
-def run(funcs: dict, scenario: Scenario) -> Observation:
+def run(funcs: dict, scenario: Scenario | Profiled) -> Observation | Profile:
     if "profile" in scenario:  # performance tier: counts only (see _perf)
         fn, limit = funcs["clip_grad_norm"], scenario["max_norm"]
         return _perf.profile(lambda params: fn(params, limit), scenario["profile"])
     params, container = _params.build(scenario)
     returned = funcs["clip_grad_norm"](container, scenario["max_norm"])
     observed = _params.observe(params)
-    return Returned(returned=describe(returned), grads=observed["grads"], params=observed["params"])
+    return Observation(returned=describe(returned), grads=observed["grads"], params=observed["params"])

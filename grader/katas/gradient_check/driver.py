@@ -29,10 +29,10 @@ class Function(TypedDict, total=False):
     kind: Required[str]
     A: Array
     b: Array
-    w: Array
-    c_sin: Array
-    c_exp: Array
-    c_cube: Array
+    w: Array | list[float]
+    c_sin: Array | list[float]
+    c_exp: Array | list[float]
+    c_cube: Array | list[float]
     q: float
 
 

@@ -14,7 +14,7 @@ Scenario: {"model": {"sizes", "seed", "gain"}, "x": (steps, batch, in),
 
 from __future__ import annotations
 
-from typing import Any, Required, TypedDict, Union, final
+from typing import Any, Required, TypedDict
 
 import torch
 
@@ -22,9 +22,8 @@ from gradkata.worker.shapes import ClipperObservation, ClipperScenario, Profile,
 from gradkata.worker.harness import _perf, _training
 
 
-@final
-class Called(ClipperScenario, total=False):
-    """A seeded training run that calls the clipper's ``step(model)`` after every backward."""
+# A seeded training run that calls the clipper's ``step(model)`` after every backward.
+Scenario = ClipperScenario
 
 
 class Profiled(TypedDict, total=False):
@@ -34,8 +33,7 @@ class Profiled(TypedDict, total=False):
     kwargs: dict[str, Any]
 
 
-Scenario = Union[Called, Profiled]
-Observation = Union[ClipperObservation, Profile]
+Observation = ClipperObservation
 
 
 def _two_steps(cls, kwargs: dict):
@@ -51,7 +49,7 @@ def _two_steps(cls, kwargs: dict):
     return call
 
 
-def run(funcs: dict, scenario: Scenario) -> Observation:
+def run(funcs: dict, scenario: Scenario | Profiled) -> Observation | Profile:
     cls = funcs["ZClip"]
     if "profile" in scenario:  # performance tier: counts only (see _perf)
         return _perf.profile(_two_steps(cls, scenario.get("kwargs", {})), scenario["profile"])
