@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 from gradkata.perf import PROFILE, measure
 from gradkata.suitekit import (Mismatch, expect_arrays, expect_number, fmt_num, fmt_params, global_norm, param_sets,
                              points, visible)
+from gradkata.katas.clip_grad_norm.driver import Scenario
+from gradkata.worker.shapes import Param, ParamsScenario
 
 KATA = "clip_grad_norm"
 parity = pytest.mark.tier("parity")
@@ -32,23 +34,27 @@ RATIOS = (0.01, 0.5, 1.0, 2.0, 100.0, math.inf)
 CONTAINERS = ("list", "tuple", "generator")
 
 
-def scenario(grads, max_norm, container="list", dtype="float32", order=None, device="cpu"):
-    params = [{"value": np.ones(np.shape(g), dtype=dtype) if g is not None else np.ones(2, dtype=dtype),
+def scenario(grads, max_norm, container="list", dtype="float32", order=None, device="cpu") -> Scenario:
+    params: list[Param] = [{"value": np.ones(np.shape(g), dtype=dtype) if g is not None else np.ones(2, dtype=dtype),
                "grad": None if g is None else np.asarray(g, dtype=dtype)} for g in grads]
-    s = {"params": params, "container": container, "max_norm": float(max_norm), "device": device}
+    s: Scenario = {"params": params, "container": container, "max_norm": float(max_norm), "device": device}
     if order is not None:
         s["order"] = order
     return s
 
 
-def bf16(s: dict) -> dict:
+def bf16(s: Scenario) -> Scenario:
     """The scenario's float32 values as bfloat16 (the wire carries them as a dtype of their own)."""
     return {**s, "torch_dtype": "bfloat16"}
 
 
+<<<<<<< HEAD
 def check(judge, s: dict, judged: str = "grads") -> None:
     """``judged``: "grads" compares the gradients (and that the weights stay), "returned" the
     returned norm only, so a wrong return value costs the return-value checks and nothing else."""
+=======
+def check(judge, s: Scenario) -> None:
+>>>>>>> settings
     call = f"clip_grad_norm({fmt_params(s)}, max_norm={fmt_num(s['max_norm'])})"
     want, oracle = judge.reference(s), judge.oracle(s)
     got = judge.candidate(s)
@@ -101,7 +107,7 @@ def test_returns_the_norm_before_clipping(judge):
 
 @points(4)
 @given(params=param_sets(containers=CONTAINERS), ratio=st.sampled_from(RATIOS))
-def test_matches_torch_on_generated_inputs(judge, params, ratio):
+def test_matches_torch_on_generated_inputs(judge, params: ParamsScenario, ratio: float) -> None:
     """Lists, tuples and generators of float32/float64 parameters, 1-D and 2-D, some grads None."""
     norm = global_norm(params)
     max_norm = ratio * norm if norm > 0 and math.isfinite(ratio) else (ratio if math.isfinite(ratio) else math.inf)

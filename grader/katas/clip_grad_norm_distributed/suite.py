@@ -11,33 +11,34 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gradkata.suitekit import Mismatch, expect_arrays, expect_number, fmt_array, fmt_num, points, sanity, visible
+from gradkata.katas.clip_grad_norm_distributed.driver import Rank, RankParam, Scenario
 
 KATA = "clip_grad_norm_distributed"
 NORM_WHAT = "the global norm of the whole model before clipping, the same on every rank"
 
 
-def scenario(shards, replicated=(), max_norm=1.0, norm_type=2.0, dtype="float32", container="list"):
+def scenario(shards, replicated=(), max_norm=1.0, norm_type=2.0, dtype="float32", container="list") -> Scenario:
     """``shards[r]``: rank r's sharded gradients (None: a parameter without one; [] : a rank
     holding no sharded parameter); ``replicated``: gradients every rank holds, marked
     ``p.replicated = True``, after its shards."""
     cast = None
     if dtype == "bfloat16":  # NumPy has no bfloat16: float32 on the wire, cast by the driver
         cast, dtype = dtype, "float32"
-    ranks = []
+    ranks: list[Rank] = []
     for mine in shards:
-        params: list[dict[str, Any]] = [{"value": np.ones(np.shape(g) if g is not None else (2,), dtype=dtype),
+        params: list[RankParam] = [{"value": np.ones(np.shape(g) if g is not None else (2,), dtype=dtype),
                    "grad": None if g is None else np.asarray(g, dtype=dtype)} for g in mine]
         params += [{"value": np.ones(np.shape(g), dtype=dtype), "grad": np.asarray(g, dtype=dtype),
                     "replicated": True} for g in replicated]
         ranks.append({"params": params, "container": container})
-    s = {"world_size": len(shards), "max_norm": float(max_norm),
+    s: Scenario = {"world_size": len(shards), "max_norm": float(max_norm),
          "norm_type": "inf" if math.isinf(norm_type) else float(norm_type), "ranks": ranks}
     if cast:
         s["cast"] = cast
     return s
 
 
-def describe_call(s: dict) -> str:
+def describe_call(s: Scenario) -> str:
     parts = []
     for r, rank in enumerate(s["ranks"]):
         shards = [fmt_array(p["grad"]) for p in rank["params"] if not p.get("replicated")]
@@ -49,7 +50,7 @@ def describe_call(s: dict) -> str:
             f"{extra}), max_norm={fmt_num(s['max_norm'])}{norm}")
 
 
-def _dtype(s: dict) -> str:
+def _dtype(s: Scenario) -> str:
     if s.get("cast"):
         return str(s["cast"])
     for rank in s["ranks"]:
@@ -59,9 +60,13 @@ def _dtype(s: dict) -> str:
     return "float32"
 
 
+<<<<<<< HEAD
 def check(judge, s: dict, judged: str = "grads") -> None:
     """``judged``: "grads" compares every rank's gradients, "returned" the norm every rank returns, and
     only that: a wrong return value costs the return-value check alone. A deadlock fails either."""
+=======
+def check(judge, s: Scenario) -> None:
+>>>>>>> settings
     call = describe_call(s)
     want, oracle = judge.reference(s), judge.oracle(s)
     sanity("deadlock" not in want and "deadlock" not in oracle, "grader bug: the reference deadlocked")

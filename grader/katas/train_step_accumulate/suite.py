@@ -8,22 +8,23 @@ from hypothesis import strategies as st
 
 from gradkata.suitekit import (Mismatch, close, expect_arrays, expect_number, fmt_num, number, points,
                                trusted_number, visible)
+from gradkata.katas.train_step_accumulate.driver import MicroBatch, Scenario
 
 KATA = "train_step_accumulate"
 
 
 def scenario(sizes_per_step, *, seed=0, sizes=(3, 5, 2), gain=1.0, optimizer="sgd", lr=0.1, criterion="mse",
-             max_norm=1.0, stale=0.5) -> dict:
+             max_norm=1.0, stale=0.5) -> Scenario:
     """sizes_per_step: for each call, the row counts of its micro-batches."""
     rng = np.random.default_rng(seed)
-    steps = [[{"x": rng.normal(size=(rows, sizes[0])), "y": 2.0 * rng.normal(size=(rows, sizes[-1]))}
+    steps: list[list[MicroBatch]] = [[{"x": rng.normal(size=(rows, sizes[0])), "y": 2.0 * rng.normal(size=(rows, sizes[-1]))}
               for rows in micro] for micro in sizes_per_step]
     return {"model": {"sizes": list(sizes), "seed": seed, "gain": gain},
             "optimizer": {"optimizer": optimizer, "lr": lr}, "criterion": criterion, "steps": steps,
             "max_norm": max_norm, "stale": stale}
 
 
-def call_text(s: dict, t: int) -> str:
+def call_text(s: Scenario, t: int) -> str:
     rows = [len(mb["x"]) for mb in s["steps"][t]]
     limit = "" if s["max_norm"] is None else f", max_norm={fmt_num(s['max_norm'])}"
     return (f"train_step_accumulate(model, {s['optimizer']['optimizer']} optimizer, {s['criterion']} criterion, "
@@ -35,9 +36,13 @@ def calls_events(obs: dict, t: int) -> list[str]:
     return obs["events"][starts[t]:starts[t + 1]]
 
 
+<<<<<<< HEAD
 def check(judge, s: dict, judged: str = "training") -> None:
     """``judged``: "training" compares the optimizer steps, the norm they see and the weights; "returned"
     only the norm each call returns, so a wrong return value costs the return-value check alone."""
+=======
+def check(judge, s: Scenario) -> None:
+>>>>>>> settings
     want, oracle = judge.reference(s), judge.oracle(s)
     for w, o in zip(want["params"], oracle["params"]):
         assert all(close(a, b) for a, b in zip(w, o)), "grader bug: the reference disagrees with torch"

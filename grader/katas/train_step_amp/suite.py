@@ -16,13 +16,14 @@ from hypothesis import strategies as st
 from gradkata.katas.train_step_amp.scenarios import BIG_SCALE, scenario
 from gradkata.suitekit import (Mismatch, close, fmt_array, fmt_num, fmt_value, number, points, tolerance,
                                trusted_number, visible)
+from gradkata.katas.train_step_amp.driver import Scenario
 
 KATA = "train_step_amp"
 DEFAULT_MAX_NORM = 1.0
 OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD with momentum 0.9", "adam": "Adam"}
 
 
-def _call(s: dict, k: int) -> str:
+def _call(s: Scenario, k: int) -> str:
     opt = s["optimizer"]
     args = (f"model=MLP{s['model']['sizes']} (float32), optimizer={OPTIMIZERS[opt['optimizer']]}"
             f"(lr={fmt_num(opt['lr'])}), scaler=GradScaler('cpu', init_scale={fmt_num(s['scale'])}), "
@@ -117,9 +118,13 @@ def _expect_scale(call: str, got: float, want: float, before: float) -> None:
                    f"{hint}")
 
 
+<<<<<<< HEAD
 def check(judge, s: dict, judged: str = "training") -> None:
     """``judged``: "training" compares the steps, the weights and the scale after each call; "returned"
     only the norm each call returns, so a wrong return value costs the return-value check alone."""
+=======
+def check(judge, s: Scenario) -> None:
+>>>>>>> settings
     want, oracle = judge.reference(s), judge.oracle(s)
     got = judge.candidate(s)
     max_norm = DEFAULT_MAX_NORM if s["max_norm"] is None else s["max_norm"]
@@ -197,7 +202,7 @@ def test_gradients_from_before_are_cleared(judge):
 
 
 @st.composite
-def amp_scenarios(draw) -> dict:
+def amp_scenarios(draw) -> Scenario:
     steps = draw(st.integers(1, 3))
     return scenario(
         sizes=draw(st.sampled_from([(3, 1), (4, 3, 2), (5, 8, 1)])),

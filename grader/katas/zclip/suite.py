@@ -11,13 +11,14 @@ from gradkata.perf import PROFILE, measure
 from gradkata.katas._clipper_runs import scenario
 from gradkata.suitekit import Mismatch, close, expect_arrays, fmt_array, fmt_num, fmt_value, number, points, \
     sanity, visible
+from gradkata.katas.zclip.driver import Scenario
 
 KATA = "zclip"
 
 parity = pytest.mark.tier("parity")
 
 
-def constructor(s: dict) -> str:
+def constructor(s: Scenario) -> str:
     parts = [repr(a) if a is None else fmt_num(a) for a in s["args"]] + [f"{k}={v}" for k, v in s["kwargs"].items()]
     return f"ZClip({', '.join(parts)})"
 
@@ -29,7 +30,7 @@ def value(call: str, desc: dict) -> float:
     return got
 
 
-def check(judge, s: dict, judged: str = "grads") -> None:
+def check(judge, s: Scenario, judged: str = "grads") -> None:
     """``judged``: "grads" compares the gradients after every step, "returned" the norm each step
     returns, and only that: a wrong return value costs the return-value check alone."""
     want, oracle = judge.reference(s), judge.oracle(s)
