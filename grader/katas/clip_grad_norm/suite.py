@@ -48,13 +48,9 @@ def bf16(s: Scenario) -> Scenario:
     return {**s, "torch_dtype": "bfloat16"}
 
 
-<<<<<<< HEAD
-def check(judge, s: dict, judged: str = "grads") -> None:
+def check(judge, s: Scenario, judged: str = "grads") -> None:
     """``judged``: "grads" compares the gradients (and that the weights stay), "returned" the
     returned norm only, so a wrong return value costs the return-value checks and nothing else."""
-=======
-def check(judge, s: Scenario) -> None:
->>>>>>> settings
     call = f"clip_grad_norm({fmt_params(s)}, max_norm={fmt_num(s['max_norm'])})"
     want, oracle = judge.reference(s), judge.oracle(s)
     got = judge.candidate(s)
@@ -75,7 +71,7 @@ def check(judge, s: Scenario) -> None:
             raise Mismatch(f"Called {call}. The weights of parameter {i} changed; only .grad may change.")
 
 
-def check_returned(judge, s: dict) -> None:
+def check_returned(judge, s: Scenario) -> None:
     check(judge, s, judged="returned")
 
 

@@ -60,13 +60,9 @@ def _dtype(s: Scenario) -> str:
     return "float32"
 
 
-<<<<<<< HEAD
-def check(judge, s: dict, judged: str = "grads") -> None:
+def check(judge, s: Scenario, judged: str = "grads") -> None:
     """``judged``: "grads" compares every rank's gradients, "returned" the norm every rank returns, and
     only that: a wrong return value costs the return-value check alone. A deadlock fails either."""
-=======
-def check(judge, s: Scenario) -> None:
->>>>>>> settings
     call = describe_call(s)
     want, oracle = judge.reference(s), judge.oracle(s)
     sanity("deadlock" not in want and "deadlock" not in oracle, "grader bug: the reference deadlocked")

@@ -36,13 +36,9 @@ def calls_events(obs: dict, t: int) -> list[str]:
     return obs["events"][starts[t]:starts[t + 1]]
 
 
-<<<<<<< HEAD
-def check(judge, s: dict, judged: str = "training") -> None:
+def check(judge, s: Scenario, judged: str = "training") -> None:
     """``judged``: "training" compares the optimizer steps, the norm they see and the weights; "returned"
     only the norm each call returns, so a wrong return value costs the return-value check alone."""
-=======
-def check(judge, s: Scenario) -> None:
->>>>>>> settings
     want, oracle = judge.reference(s), judge.oracle(s)
     for w, o in zip(want["params"], oracle["params"]):
         assert all(close(a, b) for a, b in zip(w, o)), "grader bug: the reference disagrees with torch"

@@ -118,13 +118,9 @@ def _expect_scale(call: str, got: float, want: float, before: float) -> None:
                    f"{hint}")
 
 
-<<<<<<< HEAD
-def check(judge, s: dict, judged: str = "training") -> None:
+def check(judge, s: Scenario, judged: str = "training") -> None:
     """``judged``: "training" compares the steps, the weights and the scale after each call; "returned"
     only the norm each call returns, so a wrong return value costs the return-value check alone."""
-=======
-def check(judge, s: Scenario) -> None:
->>>>>>> settings
     want, oracle = judge.reference(s), judge.oracle(s)
     got = judge.candidate(s)
     max_norm = DEFAULT_MAX_NORM if s["max_norm"] is None else s["max_norm"]

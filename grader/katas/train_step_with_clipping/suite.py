@@ -128,14 +128,10 @@ def _expect_weights(call: str, got: list, want: list, start: list, scales: list[
                        f"{fmt_array(w)}{first}.{why}")
 
 
-<<<<<<< HEAD
-def check(judge, s: dict, judged: str = "training") -> None:
+def check(judge, s: Scenario, judged: str = "training") -> None:
     """``judged``: "training" compares what training sees (the norm at optimizer.step() and the weights
     after every call), "returned" the pre-clip norm each call returns, and only that: a wrong return
     value costs the return-value checks, not the training ones."""
-=======
-def check(judge, s: Scenario) -> None:
->>>>>>> settings
     want = judge.reference(s)
     got = judge.candidate(s)
     max_norm = DEFAULT_MAX_NORM if s["max_norm"] is None else s["max_norm"]
