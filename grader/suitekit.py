@@ -106,10 +106,24 @@ def trusted_number(desc: Mapping[str, Any]) -> float:
     return value
 
 
-def tolerance(dtype: str) -> tuple[float, float]:
-    """(rtol, atol scale): PyTorch applies its coefficient even at the threshold,
-    so anything tighter than 1e-6 would punish an `if norm > max_norm` guard."""
-    return {"float16": (2e-3, 1e-3), "bfloat16": (1e-2, 1e-2), "float32": (1e-5, 1e-6)}.get(dtype, (2e-6, 1e-9))
+# (rtol, atol scale) per dtype: a check compares the candidate with the reference.
+CHECK_TOLERANCE = {"float16": (2e-3, 1e-3), "bfloat16": (1e-2, 1e-2), "float32": (1e-5, 1e-6)}
+CHECK_TOLERANCE_DEFAULT = (2e-6, 1e-9)  # float64
+# Naming a mistake compares the candidate with a mutant, two different codes computing in
+# their own order: looser, and one level for every full-precision dtype (the diagnosis
+# compares simplified observations, whose dtype is gone but for half precision).
+MATCH_TOLERANCE = {"half": (3e-3, 3e-3 * 1e-2), "full": (1e-4, 1e-4 * 1e-2)}
+
+
+def tolerance(dtype: str, *, matching: bool = False) -> tuple[float, float]:
+    """(rtol, atol scale): the atol is this scale times the largest finite value compared.
+
+    A check: PyTorch applies its coefficient even at the threshold, so anything
+    tighter than 1e-6 would punish an `if norm > max_norm` guard. ``matching``: the
+    diagnosis's tolerance (:mod:`gradkata.diagnose.compare`), ``dtype`` "half" or any other."""
+    if matching:
+        return MATCH_TOLERANCE["half" if dtype in ("half", "float16", "bfloat16") else "full"]
+    return CHECK_TOLERANCE.get(dtype, CHECK_TOLERANCE_DEFAULT)
 
 
 def _agreement(got: np.ndarray, want: np.ndarray, dtype: str) -> np.ndarray:

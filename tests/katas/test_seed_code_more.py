@@ -100,7 +100,7 @@ def test_seed_files_hold_the_katas_functions():
 def test_no_host_sync_advice_on_a_finite_difference_loop():
     """A gradient check reads f's value as a number at every step: .item() in that loop is required,
     not a host-device sync to avoid."""
-    from gradkata.diagnose import _advises_host_sync
+    from gradkata.diagnose.static import _advises_host_sync
 
     source = ("def numerical_gradient(f, theta, eps=1e-5):\n    g = theta.clone()\n"
               "    for i in range(theta.numel()):\n        old = theta.view(-1)[i].item()\n"
