@@ -29,7 +29,9 @@ def train_step_accumulate(model, optimizer, criterion, micro_batches, max_norm=1
     You may use torch.nn.utils.clip_grad_norm_ here.
 
     Args:
-        model: a torch.nn.Module.
+        model: a torch.nn.Module, already in training mode (it may hold
+            dropout); some parameters may be frozen or unused by the forward,
+            so their .grad stays None.
         optimizer: an optimizer over model.parameters().
         criterion: a loss module, e.g. torch.nn.MSELoss(); criterion(output, y)
             is a scalar.

@@ -67,7 +67,9 @@ class ModelSpec(TypedDict, total=False):
     seed: int
     gain: float
     dtype: str
-    frozen: list[int]
+    frozen: list[int]  # parameter indices with requires_grad off
+    unused: bool  # a parameter the forward never touches (its grad stays None)
+    dropout: float  # a Dropout after each hidden layer
 
 
 class OptimizerSpec(TypedDict, total=False):

@@ -65,6 +65,23 @@ def _by_norm_matrix_norm(g, tau):
     return clipped, norm, float(np.linalg.norm(clipped.ravel()))
 
 
+def _accumulate_in_eval_mode(model, optimizer, criterion, micro_batches, max_norm=1.0):
+    from gradkata.katas.train_step_accumulate.reference import train_step_accumulate
+
+    model.eval()  # e.g. "to keep batch-norm statistics still while accumulating": dropout is off too
+    try:
+        return train_step_accumulate(model, optimizer, criterion, micro_batches, max_norm)
+    finally:
+        model.train()
+
+
+def _catalogued(slug: str, mistake: str) -> dict:
+    from gradkata.mistakes import catalogue
+
+    [m] = [m for m in catalogue(get(slug)) if m.id == f"{slug}/{mistake}"]
+    return m.mutant
+
+
 OMISSIONS = [
     ("clip_grad_norm", "no-lone-tensor", {"clip_grad_norm": _norm_without_lone_tensor}, {"test_single_tensor"}),
     ("clip_grad_norm", "python-guard", {"clip_grad_norm": _norm_with_a_python_guard},
@@ -74,6 +91,12 @@ OMISSIONS = [
      {"test_half_precision", "test_bfloat16_grads"}),
     ("clip_by_norm", "matrix-norm", {"clip_by_norm": _by_norm_matrix_norm},
      {"test_matrix_uses_the_norm_of_all_elements"}),
+    # Frozen/unused parameters and dropout in the training katas: each a parity check of its own.
+    ("find_clipping_threshold", "none-grad-not-skipped", "catalogue", {"test_frozen_and_unused_parameters"}),
+    ("find_clipping_threshold", "no-train-mode", "catalogue", {"test_dropout_model_is_measured_in_train_mode"}),
+    ("train_step_accumulate", "none-grad-not-skipped", "catalogue", {"test_frozen_and_unused_parameters"}),
+    ("train_step_accumulate", "eval-mode", {"train_step_accumulate": _accumulate_in_eval_mode},
+     {"test_dropout_model"}),
 ]
 
 
@@ -81,6 +104,8 @@ OMISSIONS = [
 @pytest.mark.parametrize("slug,name,funcs,lost", OMISSIONS, ids=[f"{s}-{n}" for s, n, _, _ in OMISSIONS])
 def test_one_omission_costs_only_its_own_checks_under_every_seed(slug, name, funcs, lost):
     kata = get(slug)
+    if funcs == "catalogue":  # the catalogued mutant of that name
+        funcs = _catalogued(slug, name)
     outcomes = []
     for seed in SEEDS:
         checks = check_functions(kata, funcs, GradingSettings(seed=seed, examples=30))

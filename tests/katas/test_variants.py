@@ -228,3 +228,26 @@ PARITY_ONLY = {
     # The seed's `if coef < 1` guard is False for a NaN norm: gradients beside a NaN stay unscaled.
     ("python_floats", "clip_grad_norm"): ["test_non_finite_grads_spread_as_in_torch"],
 }
+
+
+def _by_norm_with_torch_eps(g, tau):
+    """The NumPy formula with clip_grad_norm_'s 1e-6 added to the norm: g * min(1, tau / (||g|| + 1e-6))."""
+    import numpy as np
+
+    g = np.asarray(g)
+    norm = float(np.linalg.norm(g.ravel()))
+    clipped = g * min(1.0, tau / (norm + 1e-6))
+    return clipped, norm, float(np.linalg.norm(clipped.ravel()))
+
+
+@pytest.mark.slow
+def test_torch_eps_in_clip_by_norm_is_accepted_under_every_seed():
+    """Accepted, part by part, next to the notebook's g / max(1, ||g|| / tau): the suite computes both
+    (the reference and PyTorch's clip_grad_norm_), so tiny norms, where the 1e-6 matters, cost nothing."""
+    from gradkata.katas import get
+    from gradkata.runner import check_functions
+
+    for seed in (1, 2, 3, 4, 5):
+        checks = check_functions(get("clip_by_norm"), {"clip_by_norm": _by_norm_with_torch_eps}, seed=seed,
+                                 examples=30)
+        assert [c.name for c in checks if c.status is not Status.PASSED] == [], seed

@@ -10,6 +10,7 @@ def _oracle() -> dict:
 
     def find_clipping_threshold(model, dataloader, criterion, device, num_batches=100):
         norms: list[float] = []
+        model.train()
         batches = iter(dataloader)
         while len(norms) < num_batches:
             try:
@@ -44,7 +45,10 @@ def find_clipping_threshold(model, dataloader, criterion, device, num_batches=10
     This is a measurement, not training:
       * clear the gradients before every batch, or each norm includes the
         previous batches' gradients (and whatever was left in .grad before);
-      * never update the weights (no optimizer, no clipping).
+      * never update the weights (no optimizer, no clipping);
+      * measure in training mode (``model.train()``: the model may arrive in
+        eval mode, and dropout changes the gradients), and skip parameters
+        whose ``.grad`` is None (frozen, or unused by the forward).
 
     Suggest the 90th percentile of the recorded norms as max_norm
     (``np.percentile(norms, 90)``): about one step in ten would be clipped.

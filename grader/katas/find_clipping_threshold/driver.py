@@ -2,7 +2,11 @@
 
 Scenario: {"model": {"sizes": [...], "seed": int, "gain": float}, "x": array
 (batches, batch, in), "y": int array (batches, batch) of class indices,
-"num_batches": int or None (None: rely on the default), "stale": float}.
+"num_batches": int or None (None: rely on the default), "stale": float}. The model
+spec may add "frozen" (parameter indices with requires_grad off), "unused" (a
+parameter the forward never touches) and "dropout" (a Dropout after each hidden
+layer; the model then arrives in eval mode, as an evaluation pass leaves it, and
+the dropout masks are seeded, the same for every function graded).
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ def run(funcs: dict, scenario: Scenario) -> Observation:
     ys = list(_training.class_labels(scenario["y"]))
     loader = _training.Loader("batch", xs, ys, events)
     criterion = torch.nn.CrossEntropyLoss()
+    if scenario["model"].get("dropout"):
+        model.eval()  # as the last evaluation left it: measuring needs model.train()
+        _training.seed_cpu(scenario["model"].get("seed", 0) + 1)
     with _training.StepWatch(model, events) as watch:
         if scenario.get("num_batches") is None:
             out = fn(model, loader, criterion, "cpu")

@@ -28,7 +28,10 @@ def _loss(model, criterion, x, y, device):
     return criterion(output.view(-1, output.size(-1)), y.to(device).view(-1))
 
 
-def _measure(model, dataloader, criterion, device, num_batches, *, zero=True, norm=_norm, before_norm=None):
+def _measure(model, dataloader, criterion, device, num_batches, *, zero=True, norm=_norm, before_norm=None,
+             train=True):
+    if train:
+        model.train()
     norms = []
     for x, y in itertools.islice(dataloader, num_batches):
         if zero:
@@ -47,6 +50,7 @@ def accumulates(model, dataloader, criterion, device, num_batches=100):
 
 def changes_weights(model, dataloader, criterion, device, num_batches=100):
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.train()
     norms = []
     for x, y in itertools.islice(dataloader, num_batches):
         optimizer.zero_grad()
@@ -82,6 +86,18 @@ def ignores_num_batches(model, dataloader, criterion, device, num_batches=100):
 def returns_list(model, dataloader, criterion, device, num_batches=100):
     norms = _measure(model, dataloader, criterion, device, num_batches)
     return list(norms), float(np.percentile(norms, 90))
+
+
+def norm_of_every_parameter(model, dataloader, criterion, device, num_batches=100):
+    # p.grad.norm() on every parameter: a frozen or unused one has p.grad None.
+    norms = _measure(model, dataloader, criterion, device, num_batches,
+                     norm=lambda m: math.sqrt(sum(float(p.grad.norm()) ** 2 for p in m.parameters())))
+    return norms, float(np.percentile(norms, 90))
+
+
+def no_train_mode(model, dataloader, criterion, device, num_batches=100):
+    norms = _measure(model, dataloader, criterion, device, num_batches, train=False)  # model.train() forgotten
+    return norms, float(np.percentile(norms, 90))
 
 
 _m = maker(SLUG, "find_clipping_threshold")
@@ -128,6 +144,20 @@ MISTAKES = [
        "The values are right but the type is not a NumPy array.",
        "Callers expect array operations such as norms.mean() or norms > max_norm.",
        "Return np.array(norms)."),
+    _m("none-grad-not-skipped", "Parameters without a gradient were not skipped", norm_of_every_parameter,
+       "Your code took p.grad.norm() of every parameter without checking that p.grad exists.",
+       "A frozen parameter (requires_grad off) or one the forward never uses keeps .grad None after "
+       "backward, and the call raises AttributeError.",
+       "Models being fine-tuned have frozen layers, and many have parameters some batches do not use: the "
+       "diagnostic crashes on exactly the models people tune thresholds for.",
+       "Skip them: `for p in model.parameters(): if p.grad is not None: ...`."),
+    _m("no-train-mode", "model.train() not called", no_train_mode,
+       "Your code measured the gradients in whatever mode the model was in, without calling model.train().",
+       "After an evaluation pass the model is in eval mode: dropout is off (and batch norm uses its running "
+       "statistics), so the recorded norms are not the ones training sees.",
+       "The threshold is meant for training steps; norms measured in eval mode suggest a max_norm for a "
+       "different computation (typically smaller, without dropout's noise).",
+       "Call model.train() before the loop."),
 ]
 
 # Scenarios on which every mutant differs from the reference and from each other.
@@ -135,4 +165,6 @@ PROBES = [
     scenario(batches=5, spread=(1.0, 3.0, 0.5, 2.0, 1.5), gain=3.0),
     scenario(batches=10, num_batches=4, spread=(1.0, 2.0, 4.0), gain=3.0),
     scenario(batches=3, stale=2.0),
+    scenario(sizes=(4, 6, 3), batches=4, gain=2.0, spread=(1.0, 3.0), frozen=(0, 1), unused=True),
+    scenario(sizes=(4, 8, 3), batches=4, gain=2.0, spread=(1.0, 2.0), dropout=0.5),
 ]

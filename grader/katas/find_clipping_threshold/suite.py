@@ -7,6 +7,7 @@ batch's own), the suggested 90th percentile, and weights left exactly as they we
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -140,3 +141,21 @@ def threshold_scenarios(draw) -> Scenario:
 @given(s=threshold_scenarios())
 def test_matches_torch_on_generated_runs(judge, s):
     check(judge, s)
+
+
+# --- parity: what real models add (deterministic, one check each) ----------------------------
+
+@pytest.mark.tier("parity")
+@points(1)
+def test_frozen_and_unused_parameters(judge):
+    """A frozen first layer (requires_grad off) and a parameter the forward never uses: their .grad stays
+    None, so they add nothing to the norm (and must not make it raise)."""
+    check(judge, scenario(sizes=(4, 6, 3), batches=4, gain=2.0, spread=(1.0, 3.0), frozen=(0, 1), unused=True))
+
+
+@pytest.mark.tier("parity")
+@points(1)
+def test_dropout_model_is_measured_in_train_mode(judge):
+    """A model with dropout, handed over in eval mode (as the last evaluation left it): the norms are
+    training's, measured after model.train(), with dropout active."""
+    check(judge, scenario(sizes=(4, 8, 3), batches=4, gain=2.0, spread=(1.0, 2.0), dropout=0.5))

@@ -3,7 +3,11 @@
 Scenario: {"model": {"sizes", "seed", "gain"}, "optimizer": {"optimizer", "lr"},
 "criterion": "mse" | "l1" | "huber", "steps": [[{"x": array, "y": array}, ...], ...]
 (one list of micro-batches per call), "max_norm": float or None (None: rely
-on the default), "stale": float (gradients left over before the first call)}.
+on the default), "stale": float (gradients left over before the first call)}. The
+model spec may add "frozen" (parameter indices with requires_grad off), "unused"
+(a parameter the forward never touches: its .grad stays None) and "dropout" (a
+Dropout after each hidden layer, the model in train mode as a training loop hands
+it over; the masks are seeded before each call, the same for every function graded).
 
 Observation: "initial" and "params" (weights before and after each call),
 "returned", "events" and "step_starts" (backward / zero_grad / step in order,
@@ -57,6 +61,8 @@ def run(funcs: dict, scenario: Scenario) -> Observation:
     for step in scenario["steps"]:
         starts.append(len(recorder.events))
         micro_batches = [(torch.from_numpy(mb["x"]), torch.from_numpy(mb["y"])) for mb in step]
+        if scenario["model"].get("dropout"):
+            _training.seed_cpu(scenario["model"].get("seed", 0) + 1 + len(starts))
         out = _training.call_step(fn, (model, optimizer, criterion, micro_batches), scenario)
         returned.append(describe(out))
         params.append(recorder.snapshot())

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from gradkata.mistakes import maker
+from gradkata.worker.shapes import ModelSpec
 from gradkata.katas.train_step_accumulate.driver import MicroBatch, Scenario
 
 SLUG = "train_step_accumulate"
@@ -65,6 +66,19 @@ def post_clip_norm(model, optimizer, criterion, micro_batches, max_norm=1.0):
     return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
 
 
+def norm_of_every_parameter(model, optimizer, criterion, micro_batches, max_norm=1.0):
+    optimizer.zero_grad()
+    for x, y in micro_batches:
+        (criterion(model(x), y) / len(micro_batches)).backward()
+    # Clipping by hand, over every parameter: a frozen or unused one has p.grad None.
+    total = torch.sqrt(sum(p.grad.detach().pow(2).sum() for p in model.parameters()))
+    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    for p in model.parameters():
+        p.grad.detach().mul_(coef)
+    optimizer.step()
+    return total
+
+
 _m = maker(SLUG, "train_step_accumulate")
 
 
@@ -103,24 +117,36 @@ MISTAKES = [
        "The returned value never exceeds max_norm.",
        "The pre-clip norm is the number you log to see gradients explode; capped at max_norm it hides them.",
        "Return the value clip_grad_norm_ returns: the norm before clipping."),
+    _m("none-grad-not-skipped", "Parameters without a gradient were not skipped", norm_of_every_parameter,
+       "Your code computed the norm (or scaled the gradients) over every parameter with p.grad, without "
+       "checking that p.grad exists.",
+       "A frozen parameter (requires_grad off) or one the forward never uses keeps .grad None after "
+       "backward: the step raises AttributeError/TypeError instead of training.",
+       "Fine-tuning freezes layers and many models have parameters unused in some steps: the training loop "
+       "crashes on its first step.",
+       "Skip them: `if p.grad is not None`, or let torch.nn.utils.clip_grad_norm_(model.parameters(), "
+       "max_norm) do the norm and the scaling (it skips None gradients)."),
 ]
 
 
-def _probe(rows_per_step, seed, gain, max_norm, optimizer="sgd", stale=0.5) -> Scenario:
+def _probe(rows_per_step, seed, gain, max_norm, optimizer="sgd", stale=0.5, **model) -> Scenario:
     rng = np.random.default_rng(seed)
     steps: list[list[MicroBatch]] = [[{"x": rng.normal(size=(r, 3)), "y": 2.0 * rng.normal(size=(r, 2))} for r in rows]
              for rows in rows_per_step]
-    return {"model": {"sizes": [3, 5, 2], "seed": seed, "gain": gain},
+    spec: ModelSpec = {"sizes": [3, 5, 2], "seed": seed, "gain": gain}
+    spec.update(model)  # type: ignore[typeddict-item]  # frozen / unused / dropout, as the callers name them
+    return {"model": spec,
             "optimizer": {"optimizer": optimizer, "lr": 0.1}, "criterion": "mse", "steps": steps,
             "max_norm": max_norm, "stale": stale}
 
 
 # Large gradients with a small max_norm (per-micro-batch clipping, stepping,
 # post-clip norm), tiny gradients far below it (sum vs average) and stale
-# gradients (zero_grad).
+# gradients (zero_grad); a frozen layer and an unused parameter (None grads).
 PROBES = [
     _probe([[2, 2, 2, 2]], 0, 4.0, 0.5),
     _probe([[3, 3, 3], [2, 2]], 1, 1.0, 1e6),
     _probe([[2, 2], [2, 2]], 2, 1.0, 100.0, stale=5.0),
     _probe([[4, 4]], 3, 3.0, 1.0, optimizer="momentum"),
+    _probe([[3, 3], [2, 2]], 8, 3.0, 0.5, optimizer="momentum", frozen=[0, 1], unused=True),
 ]

@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from gradkata.suitekit import (Mismatch, close, expect_arrays, expect_number, fmt_num, number, points,
                                trusted_number, visible)
+from gradkata.worker.shapes import ModelSpec
 from gradkata.katas.train_step_accumulate.driver import MicroBatch, Scenario
 
 KATA = "train_step_accumulate"
 
 
 def scenario(sizes_per_step, *, seed=0, sizes=(3, 5, 2), gain=1.0, optimizer="sgd", lr=0.1, criterion="mse",
-             max_norm=1.0, stale=0.5) -> Scenario:
-    """sizes_per_step: for each call, the row counts of its micro-batches."""
+             max_norm=1.0, stale=0.5, frozen=(), unused=False, dropout=0.0) -> Scenario:
+    """sizes_per_step: for each call, the row counts of its micro-batches. ``frozen``: parameter indices
+    with requires_grad off; ``unused``: a parameter the forward never touches; ``dropout``: a Dropout after
+    each hidden layer (the model in train mode, as a training loop hands it over)."""
     rng = np.random.default_rng(seed)
     steps: list[list[MicroBatch]] = [[{"x": rng.normal(size=(rows, sizes[0])), "y": 2.0 * rng.normal(size=(rows, sizes[-1]))}
               for rows in micro] for micro in sizes_per_step]
-    return {"model": {"sizes": list(sizes), "seed": seed, "gain": gain},
+    model: ModelSpec = {"sizes": list(sizes), "seed": seed, "gain": gain}
+    if frozen:
+        model["frozen"] = list(frozen)
+    if unused:
+        model["unused"] = True
+    if dropout:
+        model["dropout"] = float(dropout)
+    return {"model": model,
             "optimizer": {"optimizer": optimizer, "lr": lr}, "criterion": criterion, "steps": steps,
             "max_norm": max_norm, "stale": stale}
 
@@ -128,3 +139,22 @@ def test_one_backward_per_micro_batch(judge):
         raise Mismatch(f"Called {call_text(s, 0)}. Observed {backwards} backward passes, expected 3: call "
                        "loss.backward() once per micro-batch instead of building one graph over all of them.")
     check(judge, s)
+
+
+# --- parity: what real models add (deterministic, one check each) ----------------------------
+
+@pytest.mark.tier("parity")
+@points(1)
+def test_frozen_and_unused_parameters(judge):
+    """Fine-tuning: the first layer frozen (requires_grad off) and a parameter the forward never uses; both
+    keep .grad None after backward, are skipped by the norm and the clipping, and stay as they were."""
+    check(judge, scenario([[3, 3], [2, 2]], gain=3.0, max_norm=0.5, seed=8, frozen=(0, 1), unused=True,
+                          optimizer="momentum"))
+
+
+@pytest.mark.tier("parity")
+@points(1)
+def test_dropout_model(judge):
+    """A model with dropout, handed over in train mode: every micro-batch's forward draws its own mask, in
+    order, and the accumulated gradient is clipped once."""
+    check(judge, scenario([[3, 3, 2], [2, 2]], gain=3.0, max_norm=0.5, seed=9, dropout=0.5))

@@ -54,6 +54,9 @@ def build_model(spec: Mapping[str, Any]):
         layers.append(torch.nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(torch.nn.Tanh())
+            # Only when asked: a Dropout module draws random masks, which every other scenario must not.
+            if spec.get("dropout"):
+                layers.append(torch.nn.Dropout(float(spec["dropout"])))
     # float64 unless the scenario asks otherwise (AMP needs float32 gradients).
     model = torch.nn.Sequential(*layers).to(getattr(torch, spec.get("dtype", "float64")))
     gain = spec.get("gain", 1.0)
@@ -64,6 +67,10 @@ def build_model(spec: Mapping[str, Any]):
     params = list(model.parameters())
     for i in spec.get("frozen", []):
         params[i].requires_grad_(False)
+    if spec.get("unused"):
+        # A parameter the forward never touches (on the last Linear, so it comes last in
+        # model.parameters()): trainable, yet its .grad stays None after backward.
+        layers[-1].register_parameter("spare", torch.nn.Parameter(torch.zeros(2, dtype=params[0].dtype)))
     return model
 
 
