@@ -13,11 +13,13 @@ from ._errors import UsageError
 from .katas import Kata, all_katas, get
 from .pool import Limits, Zygote
 from .results import KataResult, Status, SubmissionResult
-from .runner import DEFAULT_EXAMPLES, grade_each, max_points, points_of
 from .submission import Source, load
 from .tiers import DEFAULT_POLICY, TierPolicy, apply_all
 
 T = TypeVar("T")
+# gradkata.runner's (tests/engine/test_cold.py checks they agree): the runner imports pytest and
+# Hypothesis, which `grade` imports only after the zygote has started importing torch.
+DEFAULT_EXAMPLES = 30
 
 
 def select(slugs: Sequence[str] | None) -> list[Kata]:
@@ -30,6 +32,8 @@ def new_seed() -> int:
 
 def _split(katas: list[Kata], sources: dict[str, Source]) -> tuple[dict[str, KataResult], dict[str, bytes | None]]:
     """Early results for katas with no code to run; the code of the others."""
+    from .runner import max_points
+
     early: dict[str, KataResult] = {}
     runnable: dict[str, bytes | None] = {}
     for kata in katas:
@@ -71,6 +75,8 @@ def grade_many(zygote: Zygote, work: Iterable[tuple[T, Path]], katas: list[Kata]
     :class:`UsageError` is raised and the rest is not graded). ``policy``: how
     much each tier counts (:mod:`gradkata.tiers`).
     """
+    from .runner import grade_each, points_of
+
     points_of(katas)
 
     def prepared() -> Iterator[tuple[tuple[T, _Pending], dict[str, bytes | None]]]:
@@ -116,19 +122,27 @@ def grade(paths: Sequence[Path], slugs: Sequence[str] | None = None, *, seed: in
     ``require_sandbox``: raise :class:`SandboxUnavailable` rather than grade
     when a confinement layer is missing on this machine.
     """
-    from .batch.replay import Replay
-
     katas = select(slugs)
+    fixed = seed is not None
     seed = seed if seed is not None else new_seed()
     results: list[SubmissionResult] = []
+    # First: the zygote imports torch on the other core while this process imports pytest,
+    # Hypothesis and the suites (torch again).
     zygote = Zygote(limits, drivers=[k.harness for k in katas]).launch()
     try:
+        from .batch.replay import Replay
+        from .hypothesis_pin import pin_generation
+        from .runner import points_of
+
+        pin_generation()  # before collecting: Hypothesis's plugin would harvest local constants then
         points_of(katas)  # collects the suites (importing torch) while the zygote starts on the other core
         if require_sandbox:
             zygote.require_full()
+        # The recorded examples of a fixed seed are kept on disk for the next process
+        # (a fresh random seed would never be asked for again).
         grade_many(zygote, [(i, Path(p)) for i, p in enumerate(paths)], katas,
                    lambda _i, r: results.append(r), seed=seed, examples=examples, visible_only=visible_only,
-                   plugins=[Replay()] if len(paths) > 1 else [], policy=policy)
+                   plugins=[Replay(disk=fixed)] if fixed or len(paths) > 1 else [], policy=policy)
     finally:
         zygote.close()
     return results
