@@ -18,6 +18,7 @@ from gradkata.sweep import run_and_diagnose  # noqa: E402
 from gradkata.katas import all_katas, get  # noqa: E402
 from gradkata.mistakes import catalogue  # noqa: E402
 from gradkata.results import Status  # noqa: E402
+from gradkata.settings import GradingSettings  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,15 +28,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     katas = [get(s) for s in args.slugs] if args.slugs else all_katas()
+    settings = GradingSettings(seed=args.seed, examples=args.examples)
     exact = ambiguous = wrong = missed = slipped = 0
     started = time.perf_counter()
     for kata in katas:
         print(f"== {kata.slug}")
-        ref_checks, ref_named = run_and_diagnose(kata, kata.reference(), seed=args.seed, examples=args.examples)
+        ref_checks, ref_named = run_and_diagnose(kata, kata.reference(), settings)
         print(f"   (reference: {sum(c.status is Status.PASSED for c in ref_checks)}/{len(ref_checks)} checks, "
               f"named {[m.id for m in ref_named]})")
         for mistake in catalogue(kata):
-            checks, named = run_and_diagnose(kata, mistake.mutant, seed=args.seed, examples=args.examples)
+            checks, named = run_and_diagnose(kata, mistake.mutant, settings)
             failing = sum(c.status is not Status.PASSED for c in checks)
             ids = [m.id for m in named]
             right = [i for i in ids if same_mistake(kata, i, mistake.id)]

@@ -32,6 +32,7 @@ from gradkata.mistakes import catalogue  # noqa: E402
 from gradkata.pool import Limits, Zygote  # noqa: E402
 from gradkata.results import Status  # noqa: E402
 from gradkata.sweep import run_and_diagnose  # noqa: E402
+from gradkata.settings import GradingSettings  # noqa: E402
 
 SLUG = "clip_grad_norm_distributed"
 
@@ -48,7 +49,7 @@ def reference_in_sandbox(examples: int) -> None:
     solution = ROOT / "solutions" / f"{SLUG}.py"
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / solution.name).write_text(solution.read_text())
-        [sub] = grade([Path(tmp)], [SLUG], seed=1, examples=examples)
+        [sub] = grade([Path(tmp)], [SLUG], GradingSettings(seed=1, examples=examples))
     [result] = sub.katas
     print(f"reference, sandboxed: {result.score:g}/{result.max_score:g} ({_tiers(result.checks)}); "
           f"layers: {', '.join(sub.sandbox)}")
@@ -77,7 +78,7 @@ def mutants(examples: int) -> None:
     print("mutants (hidden suite, trusted side):")
     for mistake in catalogue(kata):
         t0 = time.perf_counter()
-        checks, named = run_and_diagnose(kata, mistake.mutant, examples=examples)
+        checks, named = run_and_diagnose(kata, mistake.mutant, GradingSettings(seed=1, examples=examples))
         got, full = sum(c.score for c in checks), sum(c.max_score for c in checks)
         failed = sum(c.status is not Status.PASSED for c in checks)
         print(f"  {mistake.name:30} {got:4g}/{full:g} ({_tiers(checks)}), {failed} checks failed, named: "
@@ -120,7 +121,7 @@ def cost(runs: int, examples: int) -> None:
                 (folder / f"{slug}.py").write_text((ROOT / "solutions" / f"{slug}.py").read_text())
                 paths.append(folder)
             t0 = time.perf_counter()
-            subs = grade(paths, [slug], seed=1, examples=examples)
+            subs = grade(paths, [slug], GradingSettings(seed=1, examples=examples))
             total = time.perf_counter() - t0
         times = [sub.elapsed_s for sub in subs]
         print(f"  {slug:28} first {times[0]:.2f} s, median {statistics.median(times):.2f} s "

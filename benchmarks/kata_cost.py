@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 from gradkata.api import grade_many, select  # noqa: E402
 from gradkata.batch.replay import Replay  # noqa: E402
 from gradkata.pool import Zygote  # noqa: E402
-from gradkata.runner import DEFAULT_EXAMPLES  # noqa: E402
+from gradkata.settings import DEFAULT_EXAMPLES  # noqa: E402
+from gradkata.settings import GradingSettings  # noqa: E402
 
 
 def _submissions(folder: Path, slug: str, n: int) -> list[Path]:
@@ -50,7 +51,8 @@ def cost(slug: str, runs: int, examples: int, folder: Path) -> tuple[list[float]
         scores.append(result.score)
 
     with Zygote(drivers=[k.harness for k in chosen]) as z:
-        grade_many(z, list(enumerate(paths)), chosen, done, seed=1, examples=examples, plugins=[Replay()])
+        grade_many(z, list(enumerate(paths)), chosen, done, GradingSettings(seed=1, examples=examples),
+                   plugins=[Replay()])
     return [b - a for a, b in zip(stamps, stamps[1:])], scores[-1]
 
 

@@ -30,6 +30,7 @@ import torch
 from gradkata.katas import get
 from gradkata.judge import observe
 from gradkata.perf import PROFILE, summary
+from gradkata.settings import GradingSettings
 
 
 SEED_CODE = Path(__file__).resolve().parents[1] / "tests" / "seed_code"
@@ -92,7 +93,7 @@ def through_the_sandbox() -> dict[str, str]:
             (folder / "clip_grad_norm.py").write_text("import torch\n\n\n" + body)
             paths.append(folder)
         out = {}
-        for result in grade(paths, ["clip_grad_norm"], seed=1, examples=5):
+        for result in grade(paths, ["clip_grad_norm"], GradingSettings(seed=1, examples=5)):
             [kata] = result.katas
             notes = [c.message for c in kata.checks if c.name == "test_performance_is_measured"]
             found = re.search(r"your code: (\S+) host syncs, (\S+) ops, (\S+) extra bytes", " ".join(notes))

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from gradkata.api import grade  # noqa: E402
 from gradkata.doctor import spawn_cost_ms  # noqa: E402
 from gradkata.pool import ALL_LAYERS, Limits, Zygote  # noqa: E402
+from gradkata.settings import GradingSettings  # noqa: E402
 
 KATAS = ["clip_grad_norm", "clip_grad_value"]
 
@@ -90,7 +91,8 @@ def _warm(paths: list[Path], katas: list[str], examples: int) -> list[float]:
     stamps = [0.0]
     with Zygote(drivers=[k.harness for k in chosen]) as z:
         grade_many(z, [(i, p) for i, p in enumerate([paths[0], *paths])], chosen,
-                   lambda i, r: stamps.append(time.perf_counter()), seed=1, examples=examples, plugins=[Replay()])
+                   lambda i, r: stamps.append(time.perf_counter()), GradingSettings(seed=1, examples=examples),
+                   plugins=[Replay()])
     return [b - a for a, b in zip(stamps[1:], stamps[2:])]
 
 
@@ -116,7 +118,7 @@ def main() -> None:
         print(f"cold single submission, `gradkata grade` in a fresh process: {_cli(paths[:1], katas, args.examples):.2f} s")
         print(f"10-submission batch, `gradkata grade A B ...` in a fresh process: "
               f"{_cli(paths, katas, args.examples):.2f} s wall (zygote start and imports included)")
-        ten = _timed(lambda: grade(paths, katas, seed=1, examples=args.examples))
+        ten = _timed(lambda: grade(paths, katas, GradingSettings(seed=1, examples=args.examples)))
         print(f"10-submission batch, gradkata.grade() in this process: {ten:.2f} s wall (zygote start included)")
         first, later = _served(paths, katas, args.examples, Path(tmp))
         print(f"10-submission batch, `gradkata grade --server A B ...` end to end: {later:.2f} s wall "
@@ -126,8 +128,10 @@ def main() -> None:
               f"(median {statistics.median(times) * 1000:.0f} ms per submission, "
               f"{statistics.median(times) / len(katas) * 1000:.0f} ms per kata)")
         if args.baseline:
-            code = ("import sys; from pathlib import Path; sys.path.insert(0, %r); from gradkata.api import grade; "
-                    "grade([Path(sys.argv[1])], %r, seed=1, examples=%d)" % (str(ROOT), katas, args.examples))
+            code = ("import sys; from pathlib import Path; sys.path.insert(0, %r); "
+                    "from gradkata.api import GradingSettings, grade; "
+                    "grade([Path(sys.argv[1])], %r, GradingSettings(seed=1, examples=%d))"
+                    % (str(ROOT), katas, args.examples))
             fresh = _timed(lambda: [subprocess.run([sys.executable, "-c", code, str(p)], check=True)
                                     for p in paths])
             print(f"baseline, fresh interpreter (and zygote) per submission: {fresh:.2f} s for 10 "

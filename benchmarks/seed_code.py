@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from gradkata.api import grade  # noqa: E402
 from gradkata.results import Status  # noqa: E402
+from gradkata.settings import GradingSettings  # noqa: E402
 
 FOLDER = ROOT / "tests" / "seed_code"
 
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'file':32} {'kata':18} seed  score   tiers; failing parity checks; named")
     full = 0
     for seed in args.seeds:
-        results = grade([FOLDER / r["file"] for r in table], katas, seed=seed, examples=args.examples)
+        results = grade([FOLDER / r["file"] for r in table], katas, GradingSettings(seed=seed, examples=args.examples))
         for r, res in zip(table, results):
             k = next(k for k in res.katas if k.slug == r["kata"])
             tiers = " · ".join(f"{n} {t.score:g}/{t.max_score:g}" for n, t in k.tiers.items())

@@ -2,8 +2,8 @@
 
 Public API::
 
-    from gradkata import grade, all_katas
-    [result] = grade([Path("exercises")])
+    from gradkata import GradingSettings, grade, all_katas
+    [result] = grade([Path("exercises")], settings=GradingSettings(seed=1))
     print(result.score, result.max_score)
 """
 
@@ -14,11 +14,12 @@ from ._errors import (GraderBug, GradkataError, SandboxUnavailable, SubmissionEr
 from ._version import __version__
 from .katas import Kata, all_katas
 from .results import CheckResult, Diagnosis, KataResult, Status, SubmissionResult
+from .settings import GradingSettings
 
 __all__ = [
-    "__version__", "grade", "all_katas", "Kata", "CheckResult", "Diagnosis", "KataResult", "Status",
-    "SubmissionResult", "GradkataError", "UsageError", "WorkerStartError", "SandboxUnavailable", "WorkerFault",
-    "SubmissionError", "WorkerDied", "SuiteSignal", "GraderBug",
+    "__version__", "grade", "GradingSettings", "all_katas", "Kata", "CheckResult", "Diagnosis", "KataResult",
+    "Status", "SubmissionResult", "GradkataError", "UsageError", "WorkerStartError", "SandboxUnavailable",
+    "WorkerFault", "SubmissionError", "WorkerDied", "SuiteSignal", "GraderBug",
 ]
 
 

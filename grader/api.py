@@ -1,8 +1,14 @@
-"""Grade submissions: the entry point behind `gradkata grade` and the batch commands."""
+"""Grade submissions: the entry point behind every front-end.
+
+:func:`grade_many` is the one grading entry point that reads submissions from
+disk: `gradkata grade` (through :func:`grade`), the resident server and a
+batch's workers all call it with one :class:`GradingSettings` built by the
+front-end. (The notebook checker, which holds a notebook's code rather than a
+path, calls :func:`gradkata.runner.grade_sources` with the same settings.)
+"""
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,26 +19,22 @@ from ._errors import UsageError
 from .katas import Kata, all_katas, get
 from .pool import Limits, Zygote
 from .results import KataResult, Status, SubmissionResult
+from .settings import GradingSettings, new_seed
 from .submission import Source, load
-from .tiers import DEFAULT_POLICY, TierPolicy, apply_all
+from .tiers import apply_all
+
+__all__ = ["GradingSettings", "grade", "grade_many", "grade_submission", "new_seed", "select"]
 
 T = TypeVar("T")
-# gradkata.runner's (tests/engine/test_cold.py checks they agree): the runner imports pytest and
-# Hypothesis, which `grade` imports only after the zygote has started importing torch.
-DEFAULT_EXAMPLES = 30
 
 
 def select(slugs: Sequence[str] | None) -> list[Kata]:
     return [get(s) for s in slugs] if slugs else all_katas()
 
 
-def new_seed() -> int:
-    return random.SystemRandom().randrange(1, 2**31)
-
-
 def _split(katas: list[Kata], sources: dict[str, Source]) -> tuple[dict[str, KataResult], dict[str, bytes | None]]:
     """Early results for katas with no code to run; the code of the others."""
-    from .runner import max_points
+    from .runner import max_points  # pytest and Hypothesis: imported once the zygote has started
 
     early: dict[str, KataResult] = {}
     runnable: dict[str, bytes | None] = {}
@@ -54,26 +56,25 @@ class _Pending:
     started: float
 
 
-def _assemble(zygote: Zygote, katas: list[Kata], seed: int, pending: _Pending,
+def _assemble(zygote: Zygote, katas: list[Kata], settings: GradingSettings, pending: _Pending,
               graded: list[KataResult]) -> SubmissionResult:
     by_slug = {r.slug: r for r in graded if r.slug not in pending.early} | pending.early
     return SubmissionResult(
-        submission=str(pending.path), katas=[by_slug[k.slug] for k in katas], seed=seed,
+        submission=str(pending.path), katas=[by_slug[k.slug] for k in katas], seed=settings.seed,
         grader_version=__version__, elapsed_s=time.perf_counter() - pending.started, sandbox=list(zygote.layers()),
         notes=list(dict.fromkeys([*(n for s in pending.sources.values() for n in s.notes), *zygote.notes()])),
     )
 
 
 def grade_many(zygote: Zygote, work: Iterable[tuple[T, Path]], katas: list[Kata],
-               on_result: Callable[[T, SubmissionResult], None], *, seed: int, examples: int = DEFAULT_EXAMPLES,
-               visible_only: bool = False, plugins: Sequence[object] = (),
-               on_unreadable: Callable[[T, Path, UsageError], None] | None = None,
-               policy: TierPolicy = DEFAULT_POLICY) -> None:
+               on_result: Callable[[T, SubmissionResult], None], settings: GradingSettings, *,
+               plugins: Sequence[object] = (),
+               on_unreadable: Callable[[T, Path, UsageError], None] | None = None) -> None:
     """Grade each ``(tag, path)`` of ``work`` in one suite session, reporting each result as it is done.
 
     A path that cannot be read goes to ``on_unreadable`` (default: the
-    :class:`UsageError` is raised and the rest is not graded). ``policy``: how
-    much each tier counts (:mod:`gradkata.tiers`).
+    :class:`UsageError` is raised and the rest is not graded). ``plugins``:
+    extra pytest plugins for the session (e.g. :class:`gradkata.batch.replay.Replay`).
     """
     from .runner import grade_each, points_of
 
@@ -95,39 +96,39 @@ def grade_many(zygote: Zygote, work: Iterable[tuple[T, Path]], katas: list[Kata]
 
     def done(ctx: tuple[T, _Pending], graded: list[KataResult]) -> None:
         tag, pending = ctx
-        on_result(tag, apply_all(policy, _assemble(zygote, katas, seed, pending, graded)))
+        on_result(tag, apply_all(settings.policy, _assemble(zygote, katas, settings, pending, graded)))
 
-    grade_each(zygote, katas, prepared(), done, seed=seed, examples=examples, visible_only=visible_only,
-               plugins=plugins, policy=policy)
+    grade_each(zygote, katas, prepared(), done, settings, plugins=plugins)
 
 
-def grade_submission(zygote: Zygote, path: Path, katas: list[Kata], *, seed: int,
-                     examples: int = DEFAULT_EXAMPLES, visible_only: bool = False,
-                     plugins: Sequence[object] = (), policy: TierPolicy = DEFAULT_POLICY) -> SubmissionResult:
+def grade_submission(zygote: Zygote, path: Path, katas: list[Kata], settings: GradingSettings, *,
+                     plugins: Sequence[object] = ()) -> SubmissionResult:
     """Grade one submission (a session of its own; :func:`grade_many` shares one)."""
     out: list[SubmissionResult] = []
-    grade_many(zygote, [(None, Path(path))], katas, lambda _t, r: out.append(r), seed=seed, examples=examples,
-               visible_only=visible_only, plugins=plugins, policy=policy)
+    grade_many(zygote, [(None, Path(path))], katas, lambda _t, r: out.append(r), settings, plugins=plugins)
     return out[0]
 
 
-def grade(paths: Sequence[Path], slugs: Sequence[str] | None = None, *, seed: int | None = None,
-          examples: int = DEFAULT_EXAMPLES, limits: Limits | None = None,
-          visible_only: bool = False, require_sandbox: bool = False,
-          policy: TierPolicy = DEFAULT_POLICY) -> list[SubmissionResult]:
+def grade(paths: Sequence[Path], slugs: Sequence[str] | None = None, settings: GradingSettings | None = None, *,
+          limits: Limits | None = None, require_sandbox: bool = False,
+          keep_examples: bool | None = None) -> list[SubmissionResult]:
     """Grade each submission with one shared warm zygote and one suite session.
 
+    ``settings``: seed, examples, worked examples only, tier weights (default:
+    a fresh seed and the defaults, :meth:`GradingSettings.create`).
     After the first submission whose property tests pass, later ones meet the
     same recorded examples without drawing them again (:mod:`gradkata.batch.replay`).
-    ``require_sandbox``: raise :class:`SandboxUnavailable` rather than grade
-    when a confinement layer is missing on this machine.
+    ``keep_examples``: also keep them on disk for the next process with the same seed
+    (default: when ``settings`` were given, which names the seed; a fresh random seed
+    is never asked for again). ``require_sandbox``: raise :class:`SandboxUnavailable`
+    rather than grade when a confinement layer is missing on this machine.
     """
     katas = select(slugs)
-    fixed = seed is not None
-    seed = seed if seed is not None else new_seed()
+    disk = keep_examples if keep_examples is not None else settings is not None
+    settings = settings if settings is not None else GradingSettings.create()
     results: list[SubmissionResult] = []
-    # First: the zygote imports torch on the other core while this process imports pytest,
-    # Hypothesis and the suites (torch again).
+    # First, before pytest, Hypothesis and the suites are imported here: the zygote imports
+    # torch on the other core meanwhile.
     zygote = Zygote(limits, drivers=[k.harness for k in katas]).launch()
     try:
         from .batch.replay import Replay
@@ -138,11 +139,9 @@ def grade(paths: Sequence[Path], slugs: Sequence[str] | None = None, *, seed: in
         points_of(katas)  # collects the suites (importing torch) while the zygote starts on the other core
         if require_sandbox:
             zygote.require_full()
-        # The recorded examples of a fixed seed are kept on disk for the next process
-        # (a fresh random seed would never be asked for again).
         grade_many(zygote, [(i, Path(p)) for i, p in enumerate(paths)], katas,
-                   lambda _i, r: results.append(r), seed=seed, examples=examples, visible_only=visible_only,
-                   plugins=[Replay(disk=fixed)] if fixed or len(paths) > 1 else [], policy=policy)
+                   lambda _i, r: results.append(r), settings,
+                   plugins=[Replay(disk=disk)] if disk or len(paths) > 1 else [])
     finally:
         zygote.close()
     return results

@@ -33,7 +33,8 @@ def _default_path() -> Path:
 
 def _payload(paths: list[Path], katas: list[str] | None, seed: int | None, examples: int | None,
              visible_only: bool, require_sandbox: bool = False) -> dict:
-    # The server runs elsewhere: absolute paths.
+    # The server runs elsewhere: absolute paths. A seed or example count left out (None) is the
+    # server's to choose (:meth:`GradingSettings.from_request`): its session, and its replay, go on.
     return {"paths": [str(p.resolve()) for p in paths], "katas": katas, "seed": seed, "examples": examples,
             "visible_only": visible_only, "require_sandbox": require_sandbox}
 
@@ -101,10 +102,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
         else:
             from .api import grade
             from .pool import Limits
+            from .settings import GradingSettings
 
             limits = Limits(call_s=args.timeout) if args.timeout else None
-            results = grade(paths, args.kata, seed=args.seed, examples=args.examples, limits=limits,
-                            require_sandbox=args.require_sandbox, policy=policy)
+            settings = GradingSettings.create(args.seed, args.examples, policy=policy)
+            # A seed given is a seed asked for again: its drawn examples are kept on disk.
+            results = grade(paths, args.kata, settings, limits=limits, require_sandbox=args.require_sandbox,
+                            keep_examples=args.seed is not None)
     # With `--json -` stdout carries the JSON alone (for a pipe); the report goes to stderr.
     to_stdout = args.json == "-"
     for result in results:
@@ -153,8 +157,9 @@ def _check(args: argparse.Namespace, slug: str, path: Path, listing: bool = Fals
     from .api import grade
     from .katas import get
     from .report.terminal import check_listing
+    from .settings import GradingSettings
 
-    result = grade([path], [slug], seed=args.seed or 1, visible_only=True)[0]
+    result = grade([path], [slug], GradingSettings(seed=args.seed or 1, visible_only=True))[0]
     return result, check_listing(get(slug)) if listing else ""
 
 

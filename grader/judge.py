@@ -7,7 +7,6 @@ the same way; the candidate's arrive over the wire as plain data.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import warnings
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ import numpy as np
 from ._errors import SuiteSignal, WorkerFault
 from .katas import Kata
 from .pool import Child, call_message
+from .prefetch import digest as _digest
 from .worker import harness as drivers
 from .worker import wire
 
@@ -54,10 +54,6 @@ def _normalise(obs: Any) -> Any:
 
 _CACHE: dict[tuple[str, str, bytes], dict] = {}
 _CACHE_MAX = 4096
-
-
-def _digest(message: bytes) -> bytes:
-    return hashlib.blake2b(message, digest_size=16).digest()
 
 
 def scenario_key(harness: str, scenario: dict) -> bytes:
@@ -147,6 +143,9 @@ class Judge:
     # the test, taken by the Reporter into that check's message.
     note: str = ""
     _memo: tuple[dict, bytes, bytes] | None = field(default=None, repr=False)
+    # Every call the suite made, in order, as sent: a complete run's list becomes
+    # the kata's script (:mod:`gradkata.script`), sent ahead to later children.
+    asked: list[bytes] = field(default_factory=list, repr=False)
 
     def _repr_pretty_(self, printer, cycle) -> None:
         # hypothesis pretty-prints every argument of a failing test, this fixture
@@ -161,7 +160,9 @@ class Judge:
     def candidate(self, scenario: dict) -> dict:
         if self.child is None:
             raise WorkerFault("crash", "no worker for this kata")
-        reply = self.child.call_encoded(self._encoded(scenario)[0])
+        message, key = self._encoded(scenario)
+        self.asked.append(message)
+        reply = self.child.reply(key, message)
         if len(self.calls) < self.max_log:
             self.calls.append(Call(scenario, reply))
         hits = reply.get("delegated") or []

@@ -41,6 +41,7 @@ from typing import IO, TYPE_CHECKING, Callable
 from .katas import get
 from .notebook import cells_to_module
 from .results import KataResult, Status
+from .settings import GradingSettings
 
 if TYPE_CHECKING:
     from .pool import Zygote
@@ -215,10 +216,9 @@ def _report(result: KataResult, notes: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _grade(slug: str, fn: Callable | None, seed: int, examples: int | None,
-           visible_only: bool = False) -> tuple[KataResult, list[str]]:
+def _grade(slug: str, fn: Callable | None, settings: GradingSettings) -> tuple[KataResult, list[str]]:
     code, notes = submission_source(slug, fn)
-    request = {"slug": slug, "source": code, "seed": seed, "examples": examples, "visible_only": visible_only}
+    request = {"slug": slug, "source": code, **settings.request()}
     try:
         reply = _server().ask(request)
     except (OSError, RuntimeError, ValueError) as exc:
@@ -237,7 +237,8 @@ def _quietly(run: Callable[[], tuple[KataResult, list[str]]]) -> tuple[KataResul
 def grade_function(slug: str, fn: Callable | None = None, *, seed: int = DEFAULT_SEED,
                    examples: int | None = None, visible_only: bool = False) -> tuple[KataResult, str]:
     """Grade the notebook's definition of ``slug`` in the sandbox: the result and its report text."""
-    result, notes = _quietly(lambda: _grade(slug, fn, seed, examples, visible_only))
+    settings = GradingSettings.create(seed, examples, visible_only=visible_only)
+    result, notes = _quietly(lambda: _grade(slug, fn, settings))
     shown = [n for n in notes if "left out" not in n]  # plots and checks are left out by design
     text = _report(result, shown)
     if visible_only:
@@ -324,7 +325,7 @@ class _Grader:
             return self._answer(request).to_dict()
 
     def _answer(self, request: dict) -> KataResult:
-        from .runner import DEFAULT_EXAMPLES, grade_sources, max_points
+        from .runner import grade_sources, max_points
         from .submission import check_source
 
         kata = get(request["slug"])
@@ -336,9 +337,8 @@ class _Grader:
                 # No child needed, and a notebook of stubs never starts the sandbox.
                 return KataResult(kata.slug, 0.0, max_points(kata), Status.NOT_IMPLEMENTED,
                                   "every function still raises NotImplementedError")
-            [result] = grade_sources(self._zygote(), [kata], {kata.slug: source.code}, seed=int(request["seed"]),
-                                     examples=int(request.get("examples") or DEFAULT_EXAMPLES),
-                                     visible_only=bool(request.get("visible_only")))
+            settings = GradingSettings.from_request(request, int(request["seed"]))
+            [result] = grade_sources(self._zygote(), [kata], {kata.slug: source.code}, settings)
             return result
         except Exception as exc:  # a grader bug must not take the kernel's checker down with it
             return KataResult(kata.slug, 0.0, max_points(kata), Status.ERROR,

@@ -8,7 +8,7 @@ tier gives no points by default, and its note is advice.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 # k parameters of numel float32 elements; seeded gradients of norm ~16 each, so
 # any max_norm <= 1 clips (the path with the most work is the one measured).
@@ -84,7 +84,7 @@ def note(yours: Any, reference: Any, torch_: Any | None, torch_label: str = "PyT
     return "\n".join(lines)
 
 
-def measure(judge: Any, scenario: dict, torch_label: str = "PyTorch") -> None:
+def measure(judge: Any, scenario: Mapping[str, Any], torch_label: str = "PyTorch") -> None:
     """The performance check of a suite: the candidate's counts next to the reference's and
     PyTorch's, left on the judge as the passing check's note. No points: a test that uses this
     is marked ``@pytest.mark.tier("performance")`` and ``@points(0)``."""

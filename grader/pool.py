@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -85,6 +86,17 @@ class Child:
     started: float = field(default_factory=time.monotonic)
     layers: list[str] = field(default_factory=list)
     dead: WorkerFault | None = None
+    # Scenarios sent ahead in one request (:meth:`prefetch`): the keys whose replies
+    # are still to be read, in order, and replies read but not yet asked for.
+    _ahead: deque[bytes] = field(default_factory=deque)
+    _pending: Counter[bytes] = field(default_factory=Counter)
+    _ready: dict[bytes, deque[dict]] = field(default_factory=dict)
+    # While every ask takes the next prefetched reply, the child has run exactly what
+    # one call per ask would have run; a fault that strikes then names the right scenario.
+    in_step: bool = True
+    # The child died on a scenario read ahead of the asks: the verdict may not name
+    # the scenario a call-per-ask run would have died on (the runner regrades per call).
+    faulted_ahead: bool = False
 
     def _recv(self, timeout: float) -> Any:
         remaining = self.limits.kata_s - (time.monotonic() - self.started)
@@ -128,6 +140,10 @@ class Child:
             # A fresh exception each time: re-raising one instance would grow its
             # traceback with every call, and formatting it becomes very slow.
             raise WorkerFault(self.dead.kind, self.dead.message)
+        while self._ahead:  # the child first finishes what it was sent ahead, in order
+            self.in_step = False
+            got, reply = self._read_ahead()
+            self._ready.setdefault(got, deque()).append(reply)
         try:
             wire.send_encoded(self.chan, message)
         except OSError:
@@ -137,6 +153,54 @@ class Child:
         if problem:
             self._fail("protocol", problem)
         return reply
+
+    def prefetch(self, keys: Sequence[bytes], message: bytes) -> None:
+        """Send a kata's scenarios in one request (``message``: :func:`calls_message`).
+
+        The child answers them in order as it goes; :meth:`reply` reads each reply
+        when the suite asks for it, so the child computes ahead while the grader judges.
+        """
+        if self.dead or not keys:
+            return
+        try:
+            wire.send_encoded(self.chan, message)
+        except OSError:
+            self._fail("crash", "the worker process is gone")
+        self._ahead.extend(keys)
+        self._pending.update(keys)
+
+    def reply(self, key: bytes, message: bytes) -> dict:
+        """The reply to the call ``message`` (hashed as ``key``): prefetched if it was, else called now."""
+        ready = self._ready.get(key)
+        if ready:
+            reply = ready.popleft()
+            if not ready:
+                del self._ready[key]
+            return reply
+        if self._pending[key]:
+            if self._ahead[0] != key:
+                self.in_step = False
+            while True:
+                got, reply = self._read_ahead()
+                if got == key:
+                    return reply
+                self._ready.setdefault(got, deque()).append(reply)
+        return self.call_encoded(message)  # not sent ahead: e.g. a scenario built from an earlier answer
+
+    def _read_ahead(self) -> tuple[bytes, dict]:
+        if self.dead:
+            raise WorkerFault(self.dead.kind, self.dead.message)
+        key = self._ahead.popleft()
+        self._pending[key] -= 1
+        try:
+            reply = self._recv(self.limits.call_s)
+            problem = reply_problem(reply)
+            if problem:
+                self._fail("protocol", problem)
+        except WorkerFault:
+            self.faulted_ahead = not self.in_step
+            raise
+        return key, reply
 
     def output(self) -> str:
         """The first few KiB the child printed (for the report only)."""
@@ -169,6 +233,15 @@ class Child:
 def call_message(harness: str, scenario: dict) -> bytes:
     """The request for one call, encoded for the wire."""
     return wire.encode({"op": "call", "harness": harness, "scenario": scenario})
+
+
+def calls_message(messages: Sequence[bytes]) -> bytes:
+    """One request for several calls, each given as made by :func:`call_message`."""
+    requests = []
+    for message in messages:
+        request = wire.decode(message)
+        requests.append({"harness": request["harness"], "scenario": request["scenario"]})
+    return wire.encode({"op": "calls", "requests": requests})
 
 
 def reply_problem(reply: Any) -> str | None:

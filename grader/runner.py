@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Literal, Sequence, TypeVar, cast
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar, cast
 
 import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, settings
@@ -20,8 +20,11 @@ from .diagnose import diagnose_all
 from .hypothesis_pin import pin_generation
 from .judge import CandidateRaised, Delegated, Judge
 from .katas import Kata
+from . import prefetch
 from .pool import Child, Zygote
+from .prefetch import ScriptKey
 from .results import CheckResult, KataResult, Status
+from .settings import GradingSettings
 from .tiers import DEFAULT_POLICY, TierPolicy, apply, tier_of
 
 SUITE_INI = Path(__file__).parent / "katas" / "suite.ini"
@@ -36,7 +39,6 @@ QUIET = [opt for name in ("cacheprovider", "terminal", "logging", "unraisableexc
 # print nothing (Hypothesis is told to be quiet), and capturing costs a dozen
 # system calls per test phase, 7 % of a batch.
 BASE_ARGS = ["-c", str(SUITE_INI), "--rootdir", str(SUITE_INI.parent), "--assert=plain", "--capture=no", *QUIET]
-DEFAULT_EXAMPLES = 30
 
 
 def _register_profile(examples: int) -> str:
@@ -96,41 +98,22 @@ class Reporter:
             if test is not None and getattr(test, "is_hypothesis_test", False):
                 test._hypothesis_internal_use_settings = settings.default
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
-        # Build the report ourselves: pytest's own formats a full traceback for
-        # every failure, which costs far more than the test (and nobody reads it).
-        excinfo = call.excinfo
-        outcome: Literal["passed", "failed", "skipped"]
-        longrepr: tuple[str, int, str] | str | None
-        if excinfo is None:
-            outcome, longrepr = "passed", None
-        elif excinfo.errisinstance(pytest.skip.Exception):
-            outcome, longrepr = "skipped", (str(item.path), item.location[1] or 0, str(excinfo.value))
-        else:
-            outcome, longrepr = "failed", f"{excinfo.typename}: {str(excinfo.value)[:2000]}"
-        when = cast(Literal["setup", "call", "teardown"], call.when)  # no runtest report for "collect"
-        report = pytest.TestReport(item.nodeid, item.location, {k: 1 for k in item.keywords}, outcome, longrepr,
-                                   when, [], call.duration, call.start, call.stop)
-        if call.when == "call" or (call.when == "setup" and outcome != "passed"):
-            self._record(item, report, excinfo.value if excinfo else None)
-        return report
-
-    def _record(self, item: pytest.Item, report: pytest.TestReport, exc: BaseException | None) -> None:
-        if report.skipped:
-            return  # e.g. CUDA tests without a GPU: neither earned nor lost
+    def record(self, item: pytest.Item, exc: BaseException | None) -> None:
+        """One check's outcome: ``exc`` is what the test raised (None: it passed)."""
         slug = _kata(item)
         marker = item.get_closest_marker("points")
         pts = float(marker.args[0]) if marker else 1.0
         note, self.judges[slug].note = self.judges[slug].note, ""
-        if report.passed:
-            status, message = Status.PASSED, note
-        else:
-            status, message = _message(exc) if exc else (Status.ERROR, str(report.longrepr)[-2000:])
+        status, message = (Status.PASSED, note) if exc is None else _message(exc)
         self.results.setdefault(slug, []).append(CheckResult(
             kata=slug, name=item.name, score=pts if status is Status.PASSED else 0.0, max_score=pts, status=status,
             message=message, visible=item.get_closest_marker("visible") is not None, tier=tier_of(item),
         ))
+
+
+def _skipped(item: pytest.Item) -> bool:
+    """A check that does not apply here (e.g. a CUDA check without a GPU): neither earned nor lost."""
+    return any(mark.args and mark.args[0] is True for mark in item.iter_markers("skipif"))
 
 
 @dataclass(frozen=True)
@@ -198,10 +181,14 @@ def points_of(katas: Sequence[Kata], policy: TierPolicy = DEFAULT_POLICY) -> dic
 
 @dataclass
 class Job:
-    """One submission's turn in a suite session: its judges in, its checks out."""
+    """One submission's turn in a suite session: its judges in, its checks out.
+
+    ``respawn`` gives a kata a fresh judge (a new child importing the same code),
+    for a regrade one call per ask (see :mod:`gradkata.prefetch`)."""
 
     judges: dict[str, Judge]
     checks: dict[str, list[CheckResult]] = field(default_factory=dict)
+    respawn: Callable[[str], Judge | None] | None = None
 
 
 class SuiteLoop:
@@ -209,27 +196,33 @@ class SuiteLoop:
 
     Collecting the suites and setting up a session costs about as much as
     grading a kata; a batch pays it once per worker, not once per submission.
-    Each job's items run with pytest's own protocol, the last one with no next
-    item, so every fixture (the ``judge`` among them) is torn down between jobs.
+    pytest collects the suites (markers, parametrisation, Hypothesis settings);
+    each check is then called directly with its ``judge``: pytest's per-item
+    protocol (setup, reports, teardown) cost more than most checks. A check's
+    own call still goes through ``pytest_pyfunc_call``, where the replay plugin sits.
     """
 
-    def __init__(self, reporter: Reporter, jobs: Iterator[Job]) -> None:
+    def __init__(self, reporter: Reporter, jobs: Iterator[Job], script_key: Callable[[str], ScriptKey]) -> None:
         self.reporter = reporter
         self.jobs = jobs
+        self.script_key = script_key
         self.ran = False
         self.error: BaseException | None = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
         self.ran = True
+        by_kata: dict[str, list[pytest.Item]] = {}
+        for item in session.items:
+            if not _skipped(item):
+                by_kata.setdefault(_kata(item), []).append(item)
         try:
             for job in self.jobs:
                 pin_generation()  # same seed, same examples, whatever ran before
                 self.reporter.judges, self.reporter.results = job.judges, job.checks
-                items = [item for item in session.items if _kata(item) in job.judges]
-                for i, item in enumerate(items):
-                    nextitem = items[i + 1] if i + 1 < len(items) else None
-                    item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+                for slug, items in by_kata.items():
+                    if slug in job.judges:
+                        self._grade_kata(job, slug, items)
         except BaseException as exc:  # pytest would swallow it (even Ctrl-C): hand it to the caller
             self.error = exc
             close = getattr(self.jobs, "close", None)
@@ -237,16 +230,58 @@ class SuiteLoop:
                 close()  # the job source's cleanup (killing children) runs now
         return True
 
+    def _grade_kata(self, job: Job, slug: str, items: list[pytest.Item]) -> None:
+        judge = self._run(job.judges[slug], items)
+        child = judge.child
+        if child is not None and child.faulted_ahead and job.respawn is not None:
+            # It died on a scenario sent ahead, one the suite may never have asked:
+            # grade again, one call per ask, so the verdict names the right one.
+            fresh = job.respawn(slug)
+            if fresh is not None:
+                child.close()
+                job.judges[slug] = fresh
+                job.checks.pop(slug, None)
+                judge = self._run(fresh, items)
+        checks = job.checks.get(slug, [])
+        if judge.fault is None and not judge.delegated and checks and \
+                all(c.status is Status.PASSED for c in checks):
+            prefetch.record(self.script_key(slug), judge.asked)
+        judge.asked = []
 
-def run_session(katas: Iterable[Kata], jobs: Iterator[Job], *, seed: int, examples: int,
-                visible_only: bool = False, plugins: Sequence[object] = ()) -> None:
+    def _run(self, judge: Judge, items: list[pytest.Item]) -> Judge:
+        self.reporter.judges[judge.kata.slug] = judge
+        if judge.child is not None:
+            # Every child is spawned before the first suite runs; its per-kata time
+            # budget must start with its own suite, not with the katas graded before it.
+            judge.child.started = time.monotonic()
+        for item in items:
+            function = cast(pytest.Function, item)
+            params = function.callspec.params if hasattr(function, "callspec") else {}
+            function.funcargs = {"judge": judge, **params}
+            try:
+                function.runtest()
+            except pytest.skip.Exception:
+                continue
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:
+                self.reporter.record(item, exc)
+            else:
+                self.reporter.record(item, None)
+            finally:
+                function.funcargs = {}
+        return judge
+
+
+def run_session(katas: Iterable[Kata], jobs: Iterator[Job], settings: GradingSettings, *,
+                plugins: Sequence[object] = ()) -> None:
     """One pytest session over the katas' suites, run once per job."""
     katas = list(katas)
     points_of(katas)  # now: max_points must not start a collection inside the session
-    loop = SuiteLoop(Reporter({}), jobs)
-    args = [*(str(k.suite_path) for k in katas), *BASE_ARGS, f"--hypothesis-seed={seed}",
-            f"--hypothesis-profile={_register_profile(examples)}"]
-    if visible_only:
+    loop = SuiteLoop(Reporter({}), jobs, lambda slug: (slug, settings.seed, settings.examples, settings.visible_only))
+    args = [*(str(k.suite_path) for k in katas), *BASE_ARGS, f"--hypothesis-seed={settings.seed}",
+            f"--hypothesis-profile={_register_profile(settings.examples)}"]
+    if settings.visible_only:
         args += ["-m", "visible"]
     pin_generation()
     pytest.main(args, plugins=[loop.reporter, loop, *plugins])
@@ -256,14 +291,14 @@ def run_session(katas: Iterable[Kata], jobs: Iterator[Job], *, seed: int, exampl
         raise AssertionError(f"grader bug: pytest ended before running the suites ({args})")
 
 
-def run_suites(judges: dict[str, Judge], katas: Iterable[Kata], *, seed: int, examples: int,
-               visible_only: bool = False, plugins: Sequence[object] = ()) -> dict[str, list[CheckResult]]:
+def run_suites(judges: dict[str, Judge], katas: Iterable[Kata], settings: GradingSettings, *,
+               plugins: Sequence[object] = ()) -> dict[str, list[CheckResult]]:
     """The suites of ``katas`` for one set of judges (a session of one job)."""
     katas = [k for k in katas if k.slug in judges]
     if not katas:
         return {}
     job = Job(judges)
-    run_session(katas, iter([job]), seed=seed, examples=examples, visible_only=visible_only, plugins=plugins)
+    run_session(katas, iter([job]), settings, plugins=plugins)
     return job.checks
 
 
@@ -337,7 +372,8 @@ def _not_implemented(judge: Judge, check: CheckResult) -> bool:
     return "raised NotImplementedError" in check.message
 
 
-def _open_children(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes | None]
+def _open_children(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes | None],
+                   scripts: Callable[[str], prefetch.Script | None] = lambda slug: None,
                    ) -> tuple[dict[str, Judge], dict[str, KataResult]]:
     """A judge per kata whose code imported; an early result for every other kata."""
     judges: dict[str, Judge] = {}
@@ -366,6 +402,10 @@ def _open_children(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes |
                                               output=result.output)
             else:
                 judges[kata.slug] = Judge(kata, child)
+                script = scripts(kata.slug)
+                if child is not None and script is not None:
+                    # Sent now: the child answers while the next katas' children start.
+                    child.prefetch(script.keys, script.message)
     except BaseException:
         _close(judges)
         raise
@@ -403,24 +443,37 @@ T = TypeVar("T")
 
 
 def grade_each(zygote: Zygote, katas: list[Kata], work: Iterable[tuple[T, dict[str, bytes | None]]],
-               on_result: Callable[[T, list[KataResult]], None], *, seed: int, examples: int = DEFAULT_EXAMPLES,
-               visible_only: bool = False, plugins: Sequence[object] = (),
-               policy: TierPolicy = DEFAULT_POLICY) -> None:
+               on_result: Callable[[T, list[KataResult]], None], settings: GradingSettings, *,
+               plugins: Sequence[object] = ()) -> None:
     """Grade many submissions in one suite session, calling ``on_result`` as each is done.
 
     ``work`` yields ``(tag, sources)``, ``sources`` mapping each kata slug to the
     code to import (None: absent); it may block until the next one arrives.
     """
+    policy = settings.policy
+
+    by_slug = {k.slug: k for k in katas}
+
+    def scripts(slug: str) -> prefetch.Script | None:
+        return prefetch.lookup((slug, settings.seed, settings.examples, settings.visible_only))
 
     def jobs() -> Iterator[Job]:
         for tag, sources in work:
             started = time.perf_counter()
             try:
-                judges, early = _open_children(zygote, katas, sources)
+                judges, early = _open_children(zygote, katas, sources, scripts)
             except WorkerStartError:
                 zygote.restart()  # the zygote itself died (not a child): one fresh start, then give up
-                judges, early = _open_children(zygote, katas, sources)
-            job = Job(judges)
+                judges, early = _open_children(zygote, katas, sources, scripts)
+
+            def respawn(slug: str, sources: dict[str, bytes | None] = sources) -> Judge | None:
+                source = sources.get(slug)
+                if source is None:
+                    return None
+                child, _ = _open_child(zygote, by_slug[slug], source)
+                return Judge(by_slug[slug], child) if child is not None else None
+
+            job = Job(judges, respawn=respawn)
             try:
                 if judges:
                     yield job
@@ -429,20 +482,19 @@ def grade_each(zygote: Zygote, katas: list[Kata], work: Iterable[tuple[T, dict[s
                 _close(judges)  # also when the session stops half-way through this job
             on_result(tag, results)
 
-    run_session(katas, jobs(), seed=seed, examples=examples, visible_only=visible_only, plugins=plugins)
+    run_session(katas, jobs(), settings, plugins=plugins)
 
 
-def grade_sources(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes | None], *, seed: int,
-                  examples: int = DEFAULT_EXAMPLES, visible_only: bool = False,
-                  plugins: Sequence[object] = ()) -> list[KataResult]:
+def grade_sources(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes | None], settings: GradingSettings,
+                  *, plugins: Sequence[object] = ()) -> list[KataResult]:
     """Grade one submission: ``sources`` maps each kata slug to the code to import (None: absent)."""
     out: list[list[KataResult]] = []
-    grade_each(zygote, katas, [(None, sources)], lambda _tag, results: out.append(results), seed=seed,
-               examples=examples, visible_only=visible_only, plugins=plugins)
+    grade_each(zygote, katas, [(None, sources)], lambda _tag, results: out.append(results), settings,
+               plugins=plugins)
     return out[0]
 
 
-def check_functions(kata: Kata, funcs: dict, *, seed: int = 1, examples: int = DEFAULT_EXAMPLES) -> list[CheckResult]:
+def check_functions(kata: Kata, funcs: dict, settings: GradingSettings = GradingSettings(seed=1)) -> list[CheckResult]:
     """Run one kata's hidden suite on trusted in-process functions (mutants, references).
 
     For the project's own tests and the confusion matrix; submissions always go
@@ -450,4 +502,4 @@ def check_functions(kata: Kata, funcs: dict, *, seed: int = 1, examples: int = D
     """
     from .judge import LocalJudge
 
-    return run_suites({kata.slug: LocalJudge(kata, funcs)}, [kata], seed=seed, examples=examples).get(kata.slug, [])
+    return run_suites({kata.slug: LocalJudge(kata, funcs)}, [kata], settings).get(kata.slug, [])

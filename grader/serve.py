@@ -36,12 +36,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ._version import __version__
 
 from ._errors import UsageError
 from .sockets import Client, LineServer, default_socket
+
+if TYPE_CHECKING:
+    from .settings import GradingSettings
 
 SOCKET_NAME = "grader.sock"
 NO_SERVER_ENV = "GRADKATA_NO_SERVER"
@@ -54,7 +57,8 @@ _NOT_SETTINGS = {NO_SERVER_ENV, IDLE_ENV}
 
 @dataclass
 class _Request:
-    settings: tuple[tuple[str, ...], int, int, bool]
+    katas: tuple[str, ...]
+    settings: GradingSettings
     paths: list[Path]
     require_sandbox: bool
     results: list[Any] = field(default_factory=list)
@@ -67,7 +71,7 @@ class Server:
     """One zygote and one suite session at a time, fed by :meth:`grade` from any thread."""
 
     def __init__(self, seed: int | None = None) -> None:
-        from .api import new_seed
+        from .settings import new_seed
         from .batch.replay import Replay
         from .pool import Zygote
 
@@ -80,18 +84,17 @@ class Server:
 
     def grade(self, request: dict) -> dict:
         from .api import select
-        from .runner import DEFAULT_EXAMPLES
+        from .settings import GradingSettings
 
         try:
             katas = tuple(k.slug for k in select(request.get("katas")))
             paths = [Path(p) for p in request["paths"]]
-            settings = (katas, int(request.get("seed") or self.seed), int(request.get("examples") or DEFAULT_EXAMPLES),
-                        bool(request.get("visible_only")))
+            settings = GradingSettings.from_request(request, self.seed)
         except Exception as exc:  # an unknown kata, a malformed request
             return {"error": str(exc) or type(exc).__name__, "usage": True}
         if not paths:
             return {"results": []}
-        job = _Request(settings, paths, bool(request.get("require_sandbox")), [None] * len(paths))
+        job = _Request(katas, settings, paths, bool(request.get("require_sandbox")), [None] * len(paths))
         self.requests.put(job)
         job.done.wait()
         if job.error is not None:
@@ -118,7 +121,6 @@ class Server:
             first = queued.pop() if queued else self.requests.get()
             if first is None:
                 return
-            katas, seed, examples, visible_only = first.settings
             current = [first]
 
             def work(first: _Request = first) -> Iterator[tuple[tuple[_Request, int], Path]]:
@@ -129,7 +131,7 @@ class Server:
                     for i, path in enumerate(job.paths):
                         yield (job, i), path
                     following = self.requests.get()  # the session stays open while requests keep its settings
-                    if following is None or following.settings != first.settings:
+                    if following is None or (following.katas, following.settings) != (first.katas, first.settings):
                         queued.append(following)
                         return
                     job = following
@@ -148,8 +150,8 @@ class Server:
                 job.done.set()
 
             try:
-                grade_many(self.zygote, work(), select(katas), done, seed=seed, examples=examples,
-                           visible_only=visible_only, plugins=[self.replay], on_unreadable=unreadable)
+                grade_many(self.zygote, work(), select(first.katas), done, first.settings, plugins=[self.replay],
+                           on_unreadable=unreadable)
             except GradkataError as exc:
                 for job in current:
                     if not job.done.is_set():

@@ -8,7 +8,7 @@ never on an object the student made.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import pytest
@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from ._errors import GraderBug, SuiteSignal
+from .worker.shapes import Param, ParamsScenario
 
 points = pytest.mark.points
 visible = pytest.mark.visible
@@ -54,7 +55,7 @@ def fmt_num(x: Any) -> str:
     return f"{x:.6g}"
 
 
-def fmt_value(desc: dict) -> str:
+def fmt_value(desc: Mapping[str, Any]) -> str:
     """A described return value, as the student would recognise it."""
     t = desc.get("type")
     if t == "none":
@@ -71,7 +72,7 @@ def fmt_value(desc: dict) -> str:
     return desc.get("repr", t or "?")
 
 
-def fmt_params(scenario: dict) -> str:
+def fmt_params(scenario: Mapping[str, Any]) -> str:
     params = scenario["params"]
     order = scenario.get("order", list(range(len(params))))
     grads = [fmt_array(params[i]["grad"]) if params[i]["grad"] is not None else "None" for i in order[:4]]
@@ -86,7 +87,7 @@ def fmt_params(scenario: dict) -> str:
 
 # --- comparisons -------------------------------------------------------------
 
-def number(desc: dict) -> float | None:
+def number(desc: Mapping[str, Any]) -> float | None:
     """The number a function returned, or None if it returned something else."""
     t = desc.get("type")
     if t in ("float", "int", "npscalar"):
@@ -96,7 +97,7 @@ def number(desc: dict) -> float | None:
     return None
 
 
-def trusted_number(desc: dict) -> float:
+def trusted_number(desc: Mapping[str, Any]) -> float:
     """The number the reference (or PyTorch) returned: it always returns one, so
     anything else is the grader's error (:class:`GraderBug`), never the student's."""
     value = number(desc)
@@ -194,7 +195,7 @@ SCALES = (1e-12, 1e-3, 1.0, 1e3, 1e12)
 RATIOS = (0.0, 0.01, 0.5, 1.0, 2.0, 100.0, math.inf)
 
 
-def global_norm(scenario: dict) -> float:
+def global_norm(scenario: Mapping[str, Any]) -> float:
     params, order = scenario["params"], scenario.get("order", range(len(scenario["params"])))
     grads = [np.asarray(params[i]["grad"], dtype=np.float64) for i in order if params[i]["grad"] is not None]
     return math.sqrt(sum(float((g * g).sum()) for g in grads))
@@ -215,14 +216,14 @@ def numpy_vectors(draw, dtypes=("float32", "float64"), max_dims: int = 2, max_si
 
 @st.composite
 def param_sets(draw, dtypes=("float32", "float64"), containers=("list", "tuple", "generator", "single"),
-               max_params: int = 4, allow_none: bool = True, allow_empty: bool = True) -> dict:
+               max_params: int = 4, allow_none: bool = True, allow_empty: bool = True) -> ParamsScenario:
     """Parameters with gradients: shapes, dtypes, scales, some grads None, any container."""
     dtype = draw(st.sampled_from(dtypes))
     scale = draw(st.sampled_from(SCALES))
     container = draw(st.sampled_from(containers))
     low = 1 if (container == "single" or not allow_empty) else 0
     n = 1 if container == "single" else draw(st.integers(low, max_params))
-    params = []
+    params: list[Param] = []
     for _ in range(n):
         shape = draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=5))
         elements = st.floats(-10, 10, width=32, allow_subnormal=False)

@@ -14,6 +14,9 @@ from .katas import Kata
 from .mistakes import Mistake
 from .results import CheckResult
 from .runner import run_suites
+from .settings import GradingSettings
+
+SWEEP = GradingSettings(seed=1, examples=10)
 
 
 class _RecordingJudge(LocalJudge):
@@ -28,12 +31,12 @@ class _RecordingJudge(LocalJudge):
             raise
 
 
-def run_and_diagnose(kata: Kata, funcs: dict[str, Callable], *, source: str | None = None, seed: int = 1,
-                     examples: int = 10) -> tuple[list[CheckResult], list[Mistake]]:
+def run_and_diagnose(kata: Kata, funcs: dict[str, Callable], settings: GradingSettings = SWEEP, *,
+                     source: str | None = None) -> tuple[list[CheckResult], list[Mistake]]:
     """Trusted functions through the kata's hidden suite, then diagnosed from the
     suite's calls and the probe battery, as a submission would be."""
     judge = _RecordingJudge(kata, funcs)
-    checks = run_suites({kata.slug: judge}, [kata], seed=seed, examples=examples).get(kata.slug, [])
+    checks = run_suites({kata.slug: judge}, [kata], settings).get(kata.slug, [])
     if not failed(checks):
         return checks, []
     return checks, diagnose_functions(kata, funcs, source, judge.calls)

@@ -10,4 +10,6 @@ c.Execute.timeout = 300
 # student's kernel (which can rebind `autograde` or the grading client): gradkata.notebooks.nbgrader_scores.
 from gradkata.notebooks.nbgrader_scores import use_gradkata_scores  # noqa: E402
 
+# Tier weights (gradkata.tiers): gradkata.toml in this folder, or $GRADKATA_CONFIG, or
+# use_gradkata_scores(c, config_path="course.toml"); without one, the default weights.
 use_gradkata_scores(c)

@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator
 
 from .._errors import UsageError, WorkerDied
 from ..results import SubmissionResult
+from ..settings import GradingSettings, new_seed
 from . import workers
 from .digest import grader_version
 from .entries import Entry, content_hash, discover
@@ -58,9 +59,11 @@ def default_katas() -> list[str]:
     return [k.slug for k in all_katas() if k.suite_path.is_file()]
 
 
-def resolve(book: Gradebook, s: BatchSettings) -> tuple[int, int, list[str], float | None]:
-    """Settings given now win; otherwise the batch's stored ones, so a re-run grades alike."""
-    from ..api import new_seed
+def resolve(book: Gradebook, s: BatchSettings) -> tuple[GradingSettings, list[str], float | None]:
+    """Settings given now win; otherwise the batch's stored ones, so a re-run grades alike.
+
+    The grading settings' policy is the default here: :func:`resolve_policy` decides it.
+    """
     from ..katas import get
 
     stored = book.settings()
@@ -75,7 +78,7 @@ def resolve(book: Gradebook, s: BatchSettings) -> tuple[int, int, list[str], flo
     call_s = s.call_s if s.call_s is not None else stored.get("call_s")
     book.save_settings({"seed": seed, "examples": examples, "katas": katas, "call_s": call_s,
                         **({"shard": f"{s.shard[0]}/{s.shard[1]}"} if s.shard else {})})
-    return seed, examples, katas, call_s
+    return GradingSettings(seed, examples), katas, call_s
 
 
 def resolve_policy(book: Gradebook, s: BatchSettings) -> TierPolicy:
@@ -96,14 +99,15 @@ def _rescore(book: Gradebook, policy: TierPolicy, students: list[str]) -> None:
                         katas=list(row.katas))
 
 
-def pending(book: Gradebook, entries: list[Entry], *, seed: int, examples: int, katas: list[str],
+def pending(book: Gradebook, entries: list[Entry], settings: GradingSettings, *, katas: list[str],
             force: bool) -> tuple[list[tuple[Entry, str]], list[str]]:
     version = grader_version(katas)
     todo, skipped = [], []
     for entry in entries:
         digest = content_hash(entry.path)
         row = book.row(entry.student)
-        if not force and row is not None and row.key() == (digest, version, seed, examples, tuple(katas)):
+        wanted = (digest, version, settings.seed, settings.examples, tuple(katas))
+        if not force and row is not None and row.key() == wanted:
             skipped.append(entry.student)
         else:
             todo.append((entry, digest))
@@ -111,7 +115,7 @@ def pending(book: Gradebook, entries: list[Entry], *, seed: int, examples: int, 
 
 
 def _graded(todo: list[tuple[Entry, str]], n: int, katas: list[str], call_s: float | None, replay: bool,
-            seed: int, examples: int) -> Iterator[tuple[str, dict, float]]:
+            settings: GradingSettings) -> Iterator[tuple[str, dict, float]]:
     """Run ``n`` workers over the students; yield ``(student, result dict, seconds)`` as each lands."""
     # A fork server: the workers start clean (no inherited threads, sockets or
     # gradebook), and forked from one warm process they import torch once, not once each.
@@ -130,7 +134,7 @@ def _graded(todo: list[tuple[Entry, str]], n: int, katas: list[str], call_s: flo
     zygote = Zygote(Limits(call_s=call_s) if call_s else Limits(), drivers=[get(s).harness for s in katas])
     zygote.launch(shares=n)
     procs = [ctx.Process(target=workers.grading_worker, daemon=True, args=(
-        tasks, results, katas, share, replay, seed, examples, grader_version(katas))) for share in zygote.shares]
+        tasks, results, katas, share, replay, settings, grader_version(katas))) for share in zygote.shares]
     try:
         for proc in procs:
             proc.start()
@@ -167,23 +171,25 @@ def grade_batch(folder: Path, book: Gradebook, settings: BatchSettings,
                 on_start: Callable[[int], None] = lambda n: None,
                 on_result: Callable[[str, SubmissionResult], None] = lambda s, r: None) -> Outcome:
     started = time.perf_counter()
-    seed, examples, katas, call_s = resolve(book, settings)
+    grading, katas, call_s = resolve(book, settings)
     entries = discover(folder)
     if settings.shard:
         index, count = settings.shard
         entries = [e for e in entries if shard_of(e.student, count) == index]
-    todo, skipped = pending(book, entries, seed=seed, examples=examples, katas=katas, force=settings.force)
+    todo, skipped = pending(book, entries, grading, katas=katas, force=settings.force)
+    # The workers grade under the default weights, as a resident server does; each result is scored
+    # under the batch's policy here, where the rows that need no regrading are rescored too.
     policy = resolve_policy(book, settings)
     _rescore(book, policy, skipped)
-    outcome = Outcome(seed, examples, katas, skipped=skipped)
+    outcome = Outcome(grading.seed, grading.examples, katas, skipped=skipped)
     on_start(len(todo))
     if todo:
         n = min(settings.workers or os.cpu_count() or 1, len(todo))
         outcome.workers = n
         hashes = {e.student: digest for e, digest in todo}
-        for student, data, elapsed in _graded(todo, n, katas, call_s, settings.replay, seed, examples):
+        for student, data, elapsed in _graded(todo, n, katas, call_s, settings.replay, grading):
             result = apply_all(policy, SubmissionResult.from_dict(data))
-            book.record(student, hashes[student], result, examples=examples, katas=katas)
+            book.record(student, hashes[student], result, examples=grading.examples, katas=katas)
             outcome.graded.append(student)
             outcome.grading_s += elapsed
             on_result(student, result)

@@ -13,7 +13,10 @@ import ctypes
 import os
 import signal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..settings import GradingSettings
 
 _STATE: dict[str, Any] = {}
 PR_SET_PDEATHSIG = 1
@@ -53,16 +56,16 @@ def init(slugs: list[str], share: Any, replay: bool) -> None:
         _STATE["plugins"] = [Replay()]
 
 
-def _unreadable(path: Path, katas, seed: int, version: str, reason: str) -> dict:
+def _unreadable(path: Path, katas, settings: GradingSettings, version: str, reason: str) -> dict:
     from ..results import KataResult, Status, SubmissionResult
     from ..runner import max_points
 
     return SubmissionResult(str(path), [KataResult(k.slug, 0.0, max_points(k), Status.ERROR, reason) for k in katas],
-                            seed=seed, grader_version=version).to_dict()
+                            seed=settings.seed, grader_version=version).to_dict()
 
 
-def grading_worker(tasks: Any, results: Any, slugs: list[str], share: Any, replay: bool, seed: int,
-                   examples: int, version: str) -> None:
+def grading_worker(tasks: Any, results: Any, slugs: list[str], share: Any, replay: bool,
+                   settings: GradingSettings, version: str) -> None:
     """Process entry point: grade ``(student, path)`` tasks until a ``None`` arrives.
 
     Puts ``("result", student, SubmissionResult as a dict, seconds)`` per
@@ -72,14 +75,14 @@ def grading_worker(tasks: Any, results: Any, slugs: list[str], share: Any, repla
     """
     try:
         init(slugs, share, replay)
-        _grade_tasks(tasks, results, seed, examples, version)
+        _grade_tasks(tasks, results, settings, version)
     except BaseException:  # a bug of ours: tell the parent, which stops the batch (a re-run resumes it)
         import traceback
 
         results.put(("error", traceback.format_exc()[-4000:]))
 
 
-def _grade_tasks(tasks: Any, results: Any, seed: int, examples: int, version: str) -> None:
+def _grade_tasks(tasks: Any, results: Any, settings: GradingSettings, version: str) -> None:
     from ..api import grade_many
 
     katas = _STATE["katas"]
@@ -93,7 +96,6 @@ def _grade_tasks(tasks: Any, results: Any, seed: int, examples: int, version: st
         results.put(("result", student, result.to_dict(), result.elapsed_s))
 
     def unreadable(student: str, path: Path, exc: Exception) -> None:
-        results.put(("result", student, _unreadable(path, katas, seed, version, str(exc)), 0.0))
+        results.put(("result", student, _unreadable(path, katas, settings, version, str(exc)), 0.0))
 
-    grade_many(_STATE["zygote"], work(), katas, done, seed=seed, examples=examples, plugins=_STATE["plugins"],
-               on_unreadable=unreadable)
+    grade_many(_STATE["zygote"], work(), katas, done, settings, plugins=_STATE["plugins"], on_unreadable=unreadable)

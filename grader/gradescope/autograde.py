@@ -54,10 +54,11 @@ def autograde(config: BundleConfig, submission: Path) -> dict:
     path = locate(submission, slugs)
     limits = Limits(call_s=config.call_s) if config.call_s else None
     freeze_hypothesis_constants()  # a regrade meets exactly the same examples
+    from ..settings import GradingSettings
     from ..tiers import TierPolicy
 
     policy = TierPolicy.from_mapping(config.tiers) if config.tiers else TierPolicy()
-    [result] = grade([path], slugs, seed=config.seed, examples=config.examples, limits=limits, policy=policy)
+    [result] = grade([path], slugs, GradingSettings(config.seed, config.examples, policy=policy), limits=limits)
     print(render(result))
     return results_json(result, config.hidden_visibility)
 

@@ -51,7 +51,7 @@ class BundleConfig:
     @classmethod
     def create(cls, *, hidden_visibility: str, examples: int, seed: int | None, katas: list[str] | None,
                call_s: float | None, config: str | None = None) -> "BundleConfig":
-        from ..api import new_seed
+        from ..settings import new_seed
         from ..tiers import TierPolicy
 
         # One seed for the assignment: a regrade on Gradescope meets the same examples.

@@ -10,10 +10,12 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from gradkata.worker.shapes import ClipperScenario
+
 
 def scenario(scales: Iterable[float], kwargs: dict | None = None, args: list | None = None, *, seed: int = 0,
              sizes: tuple[int, ...] = (3, 4, 2), frozen: list[int] | None = None, lr: float = 0.05,
-             same_batch: bool = False) -> dict[str, Any]:
+             same_batch: bool = False) -> ClipperScenario:
     """A run of ``len(scales)`` steps: the loss of step t is ``scales[t] * mse`` on seeded data
     (``same_batch``: every step on the first batch, so only the scale moves the norm);
     the clipper is built with ``args`` and ``kwargs``; ``frozen`` parameters get no gradient."""
@@ -23,7 +25,7 @@ def scenario(scales: Iterable[float], kwargs: dict | None = None, args: list | N
     x, y = rng.normal(size=(n, batch, sizes[0])), rng.normal(size=(n, batch, sizes[-1]))
     if same_batch:
         x, y = np.repeat(x[:1], n, axis=0), np.repeat(y[:1], n, axis=0)
-    s: dict[str, Any] = {"model": {"sizes": list(sizes), "seed": seed, "gain": 1.0}, "x": x, "y": y,
+    s: ClipperScenario = {"model": {"sizes": list(sizes), "seed": seed, "gain": 1.0}, "x": x, "y": y,
                          "scales": scales, "lr": lr, "kwargs": dict(kwargs or {}), "args": list(args or [])}
     if frozen:
         s["frozen"] = list(frozen)

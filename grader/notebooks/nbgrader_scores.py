@@ -24,19 +24,29 @@ Enable it in the course's ``nbgrader_config.py``::
 
     from gradkata.notebooks.nbgrader_scores import use_gradkata_scores
     use_gradkata_scores(c)
+
+The course's tier weights (:mod:`gradkata.tiers`) apply here as in ``gradkata
+grade --config``: from ``c.GradkataScores.config_path`` (or
+``use_gradkata_scores(c, config_path="course.toml")``), else
+``$GRADKATA_CONFIG``, else a ``gradkata.toml`` in the course root
+(``c.CourseDirectory.root``), else the default weights. A cell earns its
+``points`` times the share of the kata's weighted score, so a full answer fills
+the cell whatever the weights.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import nbformat
 from nbconvert.preprocessors import Preprocessor
-from traitlets import Bool
+from traitlets import Bool, Unicode
 
 SUFFIX = "-tests"
+COURSE_CONFIG = "gradkata.toml"  # read from the course root when nothing else names a config
 
 
 def graded_katas(nb: nbformat.NotebookNode) -> dict[int, str]:
@@ -58,6 +68,27 @@ class GradkataScores(Preprocessor):
     """Replace each gradkata test cell's outputs with gradkata's own verdict on the notebook's source."""
 
     enabled = Bool(True, help="nbconvert skips a preprocessor that is not enabled").tag(config=True)
+    config_path = Unicode("", help="The course config (a TOML with a [tiers] table of weights, as for "
+                          "`gradkata grade --config`). Empty: $GRADKATA_CONFIG, else gradkata.toml in the "
+                          "course root, else the default weights.").tag(config=True)
+
+    def config_file(self) -> Path | None:
+        """The course config this preprocessor reads, if any (see ``config_path``)."""
+        from ..tiers import CONFIG_ENV
+
+        if self.config_path:
+            return Path(self.config_path)
+        if os.environ.get(CONFIG_ENV):
+            return Path(os.environ[CONFIG_ENV])
+        root = self.config["CourseDirectory"].get("root", ".") if "CourseDirectory" in self.config else "."
+        found = Path(str(root)) / COURSE_CONFIG
+        return found if found.is_file() else None
+
+    def policy(self) -> Any:
+        from ..tiers import TierPolicy
+
+        path = self.config_file()
+        return TierPolicy.load(path) if path is not None else TierPolicy()
 
     def preprocess(self, nb: nbformat.NotebookNode, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         cells = graded_katas(nb)
@@ -65,16 +96,20 @@ class GradkataScores(Preprocessor):
             return nb, resources
         from ..api import grade
         from ..notebook_check import DEFAULT_SEED, _report
+        from ..settings import GradingSettings
 
+        policy = self.policy()
         with tempfile.TemporaryDirectory(prefix="gradkata-nbgrader-") as folder:
             path = Path(folder) / "submission.ipynb"
             nbformat.write(nb, path)
-            [result] = grade([path], sorted(set(cells.values())), seed=DEFAULT_SEED)
+            [result] = grade([path], sorted(set(cells.values())), GradingSettings(seed=DEFAULT_SEED, policy=policy))
         by_slug = {k.slug: k for k in result.katas}
         notes = [n for n in result.notes if "left out" not in n]
+        if not policy.is_default():
+            notes.append(f"tiers: {policy.describe()} (course config)")
         for i, slug in cells.items():
             kata = by_slug[slug]
-            points = max(0.0, min(kata.score, float(nb.cells[i].metadata["nbgrader"].get("points", kata.score))))
+            points = cell_points(kata.score, kata.max_score, nb.cells[i].metadata["nbgrader"].get("points"))
             nb.cells[i].outputs = [
                 nbformat.v4.new_output("stream", name="stdout", text=_report(kata, notes) + "\n"),
                 nbformat.v4.new_output("execute_result", data={"text/plain": repr(points)},
@@ -84,8 +119,20 @@ class GradkataScores(Preprocessor):
         return nb, resources
 
 
-def use_gradkata_scores(c: Any) -> None:
-    """Put :class:`GradkataScores` into nbgrader's autograde pipeline, just before the scores are saved."""
+def cell_points(score: float, max_score: float, cell: Any) -> float:
+    """What a test cell worth ``cell`` points records for a kata scored ``score`` of ``max_score``
+    (weighted by the course's tiers): the same share of the cell's points; the score itself where the
+    cell has no points or exactly the kata's."""
+    if cell is None or max_score <= 0 or float(cell) == max_score:
+        return max(0.0, min(score, float(cell) if cell is not None else score))
+    return max(0.0, min(float(cell), float(cell) * score / max_score))
+
+
+def use_gradkata_scores(c: Any, config_path: str | os.PathLike[str] | None = None) -> None:
+    """Put :class:`GradkataScores` into nbgrader's autograde pipeline, just before the scores are saved.
+    ``config_path``: the course config with its [tiers] weights (default: see ``GradkataScores.config_path``)."""
+    if config_path is not None:
+        c.GradkataScores.config_path = str(config_path)
     from nbgrader.converters import Autograde  # type: ignore[import-untyped]
     from nbgrader.preprocessors import SaveAutoGrades  # type: ignore[import-untyped]
 

@@ -15,6 +15,7 @@ import numpy as np
 from ..judge import LocalJudge
 from ..katas import Kata
 from ..runner import run_suites
+from ..settings import GradingSettings
 
 
 def _plain(value: Any) -> Any:
@@ -34,7 +35,7 @@ def _plain(value: Any) -> Any:
 def visible_calls(kata: Kata) -> list[tuple[dict, dict]]:
     """(scenario, the reference's observation) for each call the visible tests make."""
     judge = LocalJudge(kata, kata.reference())
-    run_suites({kata.slug: judge}, [kata], seed=1, examples=1, visible_only=True)
+    run_suites({kata.slug: judge}, [kata], GradingSettings(seed=1, examples=1, visible_only=True))
     return [(_plain(c.scenario), _plain(c.reply.get("obs", {}))) for c in judge.calls]
 
 

@@ -24,7 +24,8 @@ def _kata_tests(k: KataResult, visibility: str) -> list[dict[str, Any]]:
     for c in k.checks:
         passed = c.status is Status.PASSED and k.status is not Status.ERROR
         # The course policy's weight: a point in a tier weighted 0.5 is half a point here, and
-        # a tier weighted 0 (advice) is shown at 0/0.
+        # a tier weighted 0 (advice) earns nothing here. A tier without points (performance) is
+        # advice, and the summary line says so (terminal.tier_line), never 0/0.
         tier = k.tiers.get(c.tier)
         weight = tier.weight if tier is not None else 1.0
         output = c.message  # a passing check's message is its advice (performance tier), if any

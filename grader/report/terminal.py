@@ -15,8 +15,18 @@ MAX_OUTPUT_CHARS = 1500
 
 
 def tier_line(k: KataResult) -> str:
-    """Points per tier, e.g. "interview 17/17 · parity 5/7 · performance 0/0 (advice, not counted)"."""
-    return " · ".join(f"{name} {t.score:g}/{t.max_score:g}{_weight_note(t)}" for name, t in k.tiers.items())
+    """Points per tier, e.g. "interview 17/17 · parity 5/7 · performance: advice only, 1 note". A tier
+    without points (performance, by default) is advice: never shown as a score of 0/0."""
+    return " · ".join(_advice(name, k) if t.max_score == 0 else f"{name} {t.score:g}/{t.max_score:g}{_weight_note(t)}"
+                      for name, t in k.tiers.items())
+
+
+def _advice(tier: str, k: KataResult) -> str:
+    """A tier with no points: how many notes its checks left (a message, passing or not), else ✓."""
+    notes = sum(1 for c in k.checks if c.tier == tier and (c.message or c.status is not Status.PASSED))
+    if not k.checks:
+        return f"{tier}: advice only"
+    return f"{tier}: advice only, {notes} note{'s' if notes != 1 else ''}" if notes else f"{tier} ✓ (advice only)"
 
 
 def _weight_note(t: TierScore) -> str:
@@ -82,8 +92,10 @@ def check_listing(kata: "Kata") -> str:
     lines = [f"{kata.slug}: {len(checks)} checks"]
     for tier in sorted({c.tier for c in checks}, key=tier_order):
         mine = [c for c in checks if c.tier == tier]
-        lines.append(f"  {tier} ({ABOUT.get(tier, '')}): {sum(c.points for c in mine):g} points")
+        total = sum(c.points for c in mine)
+        lines.append(f"  {tier} ({ABOUT.get(tier, '')}): " + (f"{total:g} points" if total else "advice only"))
         for c in mine:
             doc = f" {c.doc}" if c.doc else ""
-            lines.append(f"    {c.points:3g} pt  {c.name}{' (visible)' if c.visible else ''}{doc}")
+            cost = f"{c.points:3g} pt" if c.points else "advice"
+            lines.append(f"    {cost}  {c.name}{' (visible)' if c.visible else ''}{doc}")
     return "\n".join(lines)

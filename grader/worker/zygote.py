@@ -13,6 +13,7 @@ every channel has sent ``{"op": "exit"}`` or closed.
 
 from __future__ import annotations
 
+import gc
 import os
 import selectors
 import signal
@@ -77,6 +78,9 @@ def main(control_fds: list[int]) -> None:
     # Children are reaped automatically; the trusted side watches them itself.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     info = _warm_up(_drivers())
+    # Children share the warmed heap copy-on-write; a garbage collection in a child
+    # would write to every object's header and copy the whole heap page by page.
+    gc.freeze()
     for control in controls:
         control.send(wire.encode({"ready": True, **info}))
     from . import child, harness

@@ -15,6 +15,7 @@ import pytest
 
 from gradkata.batch import BatchSettings, Gradebook, grade_batch
 from gradkata.katas._kata import PROJECT_ROOT
+from gradkata.settings import GradingSettings
 
 KATAS = ["clip_grad_norm"]
 EXAMPLES = 3
@@ -188,9 +189,10 @@ def test_replay_grades_exactly_like_hypothesis(tmp_path):
 
     replay = Replay()
     with Zygote() as zygote:
-        fresh = {n: strip(grade_submission(zygote, tmp_path / n, katas, seed=9, examples=4)) for n in ("bad.py", "good.py")}
+        settings = GradingSettings(seed=9, examples=4)
+        fresh = {n: strip(grade_submission(zygote, tmp_path / n, katas, settings)) for n in ("bad.py", "good.py")}
         for _ in range(2):
             for name in ("bad.py", "good.py"):
-                replayed = grade_submission(zygote, tmp_path / name, katas, seed=9, examples=4, plugins=[replay])
+                replayed = grade_submission(zygote, tmp_path / name, katas, settings, plugins=[replay])
                 assert strip(replayed) == fresh[name]
     assert replay.recorded >= 1 and replay.replayed >= 1

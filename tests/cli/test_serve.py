@@ -21,6 +21,7 @@ from gradkata.katas._kata import PROJECT_ROOT
 from gradkata.results import SubmissionResult
 from gradkata.serve import IDLE_ENV, NO_SERVER_ENV, SOCKET_NAME, code_digest, request, warm_client
 from gradkata.sockets import Client
+from gradkata.settings import GradingSettings
 
 NORM = (PROJECT_ROOT / "solutions" / "clip_by_norm.py").read_text()
 
@@ -57,7 +58,7 @@ def _students(root: Path) -> list[Path]:
 def test_the_server_grades_as_grading_here_does(server) -> None:
     sock, root = server
     paths = _students(root)
-    here = grade(paths, ["clip_by_norm"], seed=3, examples=5)
+    here = grade(paths, ["clip_by_norm"], GradingSettings(seed=3, examples=5))
     for examples in (5, 4, 5):  # the same session, a new one, back again
         reply = request(sock, {"paths": [str(p) for p in paths], "katas": ["clip_by_norm"], "examples": examples})
         there = [SubmissionResult.from_dict(d) for d in reply["results"]]
@@ -151,7 +152,7 @@ def test_check_starts_a_warm_grader_that_gives_the_cold_verdicts(own_runtime_dir
     reply = request(None, {"paths": [str(p) for p in paths], "katas": ["clip_by_norm"], "seed": 3, "examples": 5},
                     start=True)
     assert _verdicts([SubmissionResult.from_dict(d) for d in reply["results"]]) == \
-        _verdicts(grade(paths, ["clip_by_norm"], seed=3, examples=5))
+        _verdicts(grade(paths, ["clip_by_norm"], GradingSettings(seed=3, examples=5)))
     with Client(own_runtime_dir / SOCKET_NAME) as client:
         assert client.hello["pid"] == pid
 

@@ -23,12 +23,6 @@ def _fresh(code: str) -> str:
                           cwd=PROJECT_ROOT).stdout
 
 
-def test_examples_default_agrees_with_the_runner():
-    from gradkata import api, runner
-
-    assert api.DEFAULT_EXAMPLES == runner.DEFAULT_EXAMPLES
-
-
 def test_api_imports_neither_pytest_nor_hypothesis_nor_torch():
     # `grade` starts the zygote (which imports torch on the other core) before importing these.
     out = _fresh("import sys, gradkata.api, gradkata.cli\n"
@@ -71,8 +65,9 @@ def test_only_plain_numbers_are_kept():
 def _grade(zygote, path: Path, replay: Replay | None):
     from gradkata.api import grade_submission
     from gradkata.katas import get
+    from gradkata.settings import GradingSettings
 
-    result = grade_submission(zygote, path, [get("clip_grad_norm")], seed=9, examples=4,
+    result = grade_submission(zygote, path, [get("clip_grad_norm")], GradingSettings(seed=9, examples=4),
                               plugins=[replay] if replay else [])
     return [(k.slug, k.score, k.status, [(c.name, c.status, c.score, c.message) for c in k.checks])
             for k in result.katas]

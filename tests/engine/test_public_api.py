@@ -13,9 +13,9 @@ from gradkata.results import Status
 
 # The curated public API: adding or removing a name is a decision, made here.
 EXPORTED = {
-    "__version__", "grade", "all_katas", "Kata", "CheckResult", "Diagnosis", "KataResult", "Status",
-    "SubmissionResult", "GradkataError", "UsageError", "WorkerStartError", "SandboxUnavailable", "WorkerFault",
-    "SubmissionError", "WorkerDied", "SuiteSignal", "GraderBug",
+    "__version__", "grade", "GradingSettings", "all_katas", "Kata", "CheckResult", "Diagnosis", "KataResult",
+    "Status", "SubmissionResult", "GradkataError", "UsageError", "WorkerStartError", "SandboxUnavailable",
+    "WorkerFault", "SubmissionError", "WorkerDied", "SuiteSignal", "GraderBug",
 }
 
 

@@ -164,3 +164,25 @@ def test_unknown_tier_marker_is_the_graders_bug():
 
     with pytest.raises(ValueError, match="grader bug"):
         tier_of(Item())
+
+
+def _advice_check(message: str) -> CheckResult:
+    """A performance check as the suites write it: no points, its advice in the message of a passing check."""
+    return CheckResult("k", "test_performance_is_measured", 0.0, 0.0, Status.PASSED, message, tier="performance")
+
+
+@pytest.mark.parametrize("message,shown", [("2 host syncs per call; the reference makes none", "performance: "
+                                            "advice only, 1 note"), ("", "performance ✓ (advice only)")])
+def test_a_tier_without_points_is_advice_never_zero_out_of_zero(message, shown):
+    kata = _kata(_check("test_core", "interview", 3, True), _advice_check(message))
+    result = apply_all(DEFAULT_POLICY, SubmissionResult("sub", [kata], seed=1, grader_version="x"))
+    text = render(result)
+    assert f"interview 3/3 · {shown}" in text and "0/0" not in text
+    data = results_json(result)
+    assert shown in data["output"] and "0/0" not in data["output"]
+    [perf] = [t for t in data["tests"] if "performance" in t["name"]]
+    assert perf["max_score"] == 0.0
+    assert perf["output"] == message
+    listing = check_listing(get("clip_grad_norm"))
+    assert "performance (advice, no points by default): advice only" in listing
+    assert "advice  test_performance_is_measured" in listing and "0 pt" not in listing

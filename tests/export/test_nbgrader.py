@@ -75,6 +75,7 @@ def clip_grad_norm(parameters, max_norm):
 # to report a point; the function itself does nothing. In the kernel, the test cell shows 1.0.
 FORGER_SETUP = '''import gradkata.notebook_check as _nc
 from gradkata.notebook_check import Points as _Points
+from gradkata.settings import GradingSettings
 
 
 class _ForgedLink:
@@ -196,7 +197,7 @@ def test_nbgrader_round_trip_matches_gradkata(tmp_path):
 
     paths = {s: course / "submitted" / s / ASSIGNMENT / f"{ASSIGNMENT}.ipynb" for s in students}
     started = time.perf_counter()
-    ours = dict(zip(students, grade(list(paths.values()), [SLUG], seed=DEFAULT_SEED)))
+    ours = dict(zip(students, grade(list(paths.values()), [SLUG], GradingSettings(seed=DEFAULT_SEED))))
     timings["gradkata grade (3 notebooks)"] = time.perf_counter() - started
     print("\nnbgrader round trip (s):", {k: round(v, 1) for k, v in timings.items()})
     print("scores nbgrader / gradkata:", {s: (recorded[s], ours[s].score) for s in students})
@@ -223,3 +224,83 @@ def test_nbgrader_round_trip_matches_gradkata(tmp_path):
     for student, path in autograded.items():
         assert not [o for c in _test_cells(path) for o in c.get("outputs", [])
                     if o.output_type == "stream" and o.name == "stderr"], student
+
+
+# --- the course's tier weights (gradkata.tiers) apply to nbgrader's points too ---------------------
+# Fast: the preprocessor is run directly on a notebook, as nbgrader's autograde runs it, without nbgrader.
+
+def _trimmed_source_notebook() -> nbformat.NotebookNode:
+    path = PROJECT_ROOT / "nbgrader" / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    others = [k for k in _katas_in(nb) if k != SLUG]
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").rpartition("-")[0]
+                not in others]
+    return nb
+
+
+def test_gradkata_scores_finds_the_course_config(tmp_path, monkeypatch):
+    from traitlets.config import Config
+
+    from gradkata.notebooks.nbgrader_scores import GradkataScores, use_gradkata_scores
+    from gradkata.tiers import CONFIG_ENV
+
+    monkeypatch.delenv(CONFIG_ENV, raising=False)
+    course = tmp_path / "course"
+    course.mkdir()
+    rooted = Config({"CourseDirectory": {"root": str(course)}})
+    assert GradkataScores(config=rooted).config_file() is None
+    assert GradkataScores(config=rooted).policy().is_default()
+    (course / "gradkata.toml").write_text("[tiers]\nparity = 0.5\n")
+    assert GradkataScores(config=rooted).config_file() == course / "gradkata.toml"
+    assert GradkataScores(config=rooted).policy().weight("parity") == 0.5
+    env = tmp_path / "env.toml"
+    env.write_text("[tiers]\nparity = 0\n")
+    monkeypatch.setenv(CONFIG_ENV, str(env))
+    assert GradkataScores(config=rooted).config_file() == env  # as `gradkata grade` reads it
+    explicit = tmp_path / "explicit.toml"
+    explicit.write_text("[tiers]\ncount = [\"interview\"]\n")
+    c = Config()
+    use_gradkata_scores(c, config_path=explicit)
+    assert GradkataScores(config=c).config_file() == explicit
+    assert GradkataScores(config=c).policy().to_dict() == {"interview": 1.0, "parity": 0.0, "performance": 0.0}
+
+
+def test_cell_points_are_the_share_of_the_weighted_score():
+    from gradkata.notebooks.nbgrader_scores import cell_points
+
+    assert cell_points(17.0, 24.0, 24.0) == 17.0  # the cell is worth the kata: its score, exactly
+    assert cell_points(12.0, 24.0, 12.0) == 6.0  # a cell worth half the kata: half its score
+    assert cell_points(20.0, 20.0, 24.0) == 24.0  # a full answer fills the cell whatever the weights
+    assert cell_points(3.0, 10.0, None) == 3.0
+    assert cell_points(0.0, 0.0, 5.0) == 0.0
+
+
+@pytest.mark.slow
+def test_gradkata_scores_honour_the_course_tier_weights(tmp_path, monkeypatch):
+    """The seeds' clip_grad_norm misses two parity checks: under the default weights the cell records
+    less than its points; a course that counts the interview tier only records them all."""
+    from traitlets.config import Config
+
+    from gradkata.notebooks.nbgrader_scores import GradkataScores
+    from gradkata.tiers import CONFIG_ENV
+
+    monkeypatch.delenv(CONFIG_ENV, raising=False)
+    nb = _submission(_trimmed_source_notebook(), (PROJECT_ROOT / "tests" / "seed_code" / f"{SLUG}.py").read_text())
+    [cell] = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == f"{SLUG}-tests"]
+    worth = float(cell.metadata["nbgrader"]["points"])
+
+    def recorded(config: Config) -> tuple[float, str]:
+        done, _ = GradkataScores(config=config).preprocess(nbformat.from_dict(json.loads(nbformat.writes(nb))), {})
+        [graded] = [c for c in done.cells if c.metadata.get("nbgrader", {}).get("grade_id") == f"{SLUG}-tests"]
+        text = "".join(o.get("text", "") for o in graded.outputs)
+        [result] = [o for o in graded.outputs if o.output_type == "execute_result"]
+        return float(result.data["text/plain"]), text
+
+    course = tmp_path / "course"
+    course.mkdir()
+    default, text = recorded(Config({"CourseDirectory": {"root": str(course)}}))
+    assert default == worth - 2 and "parity 5/7" in text, text
+    (course / "gradkata.toml").write_text('[tiers]\ncount = ["interview"]\n')
+    interview_only, text = recorded(Config({"CourseDirectory": {"root": str(course)}}))
+    assert interview_only == worth, text
+    assert "tiers: interview x1, parity not counted" in text

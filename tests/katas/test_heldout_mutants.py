@@ -18,6 +18,7 @@ from gradkata.katas import get
 from gradkata.pool import Zygote
 from gradkata.results import Status
 from gradkata.runner import grade_sources
+from gradkata.settings import GradingSettings
 
 HERE = Path(__file__).parents[1] / "heldout"
 MUTANTS = sorted(HERE.glob("*.py"))
@@ -33,7 +34,7 @@ def zygote():
 
 def grade_file(zygote, path: Path):
     slug = path.stem.split("__")[0]
-    [result] = grade_sources(zygote, [get(slug)], {slug: path.read_bytes()}, seed=7, examples=10)
+    [result] = grade_sources(zygote, [get(slug)], {slug: path.read_bytes()}, GradingSettings(seed=7, examples=10))
     return result
 
 
@@ -108,7 +109,7 @@ UNUSED = {
 @pytest.mark.parametrize("route", sorted(ROUTES))
 def test_delegation_is_caught_however_it_is_reached(zygote, route):
     [result] = grade_sources(zygote, [get("clip_grad_norm")], {"clip_grad_norm": ROUTES[route].encode()},
-                             seed=3, examples=3)
+                             settings=GradingSettings(seed=3, examples=3))
     assert result.score == 0
     if route in BLOCKED and result.status is Status.FAILED:
         # The sandbox refuses to read torch's sources: the route fails before any call.
@@ -123,7 +124,7 @@ def test_delegation_is_caught_however_it_is_reached(zygote, route):
 @pytest.mark.parametrize("route", sorted(UNUSED))
 def test_a_builtin_named_but_never_called_is_advice(zygote, route):
     [result] = grade_sources(zygote, [get("clip_grad_norm")], {"clip_grad_norm": UNUSED[route].encode()},
-                             seed=3, examples=3)
+                             settings=GradingSettings(seed=3, examples=3))
     assert result.score == result.max_score and result.status is Status.PASSED
     [advice] = result.diagnoses
     assert advice.mistake == "clip_grad_norm/names-builtin" and advice.advice

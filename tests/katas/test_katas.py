@@ -15,6 +15,7 @@ from gradkata.katas import SLUGS, all_katas, get
 from gradkata.katas._kata import PROJECT_ROOT
 from gradkata.results import Status
 from gradkata.runner import check_functions
+from gradkata.settings import GradingSettings
 
 KATAS = all_katas()
 IDS = [k.slug for k in KATAS]
@@ -55,7 +56,8 @@ def test_every_kata_has_a_suite_a_harness_and_points(kata):
 @pytest.fixture(scope="module")
 def graded():
     """References and stubs, graded through the real worker in one zygote."""
-    solutions, stubs = grade([PROJECT_ROOT / "solutions", PROJECT_ROOT / "exercises"], seed=20240611, examples=10)
+    solutions, stubs = grade([PROJECT_ROOT / "solutions", PROJECT_ROOT / "exercises"],
+                             settings=GradingSettings(seed=20240611, examples=10))
     return {k.slug: k for k in solutions.katas}, {k.slug: k for k in stubs.katas}
 
 
@@ -102,7 +104,7 @@ def test_torch_itself_passes_the_suite(tmp_path, slug):
     path.write_text(textwrap.dedent(TORCH_WRAPPERS[slug]))
     module = _load(path, f"torch_{slug}")
     kata = get(slug)
-    checks = check_functions(kata, {slug: getattr(module, slug)}, seed=7, examples=20)
+    checks = check_functions(kata, {slug: getattr(module, slug)}, GradingSettings(seed=7, examples=20))
     failures = [f"{c.name}: {c.message}" for c in checks if c.status is not Status.PASSED]
     assert checks and not failures
 
@@ -125,6 +127,6 @@ def test_examples_setting_holds_whatever_ran_before():
 
     for examples in (7, 3, 7):
         counts.append(0)
-        checks = check_functions(kata, {"clip_by_value": clip_by_value}, seed=3, examples=examples)
+        checks = check_functions(kata, {"clip_by_value": clip_by_value}, GradingSettings(seed=3, examples=examples))
         assert all(c.status is Status.PASSED for c in checks)
     assert counts[0] == counts[2] and counts[0] - counts[1] == 4, counts

@@ -61,7 +61,7 @@ def test_mutant_is_diagnosed_as_itself_from_the_probes(slug, mistake):
 @pytest.mark.slow
 @pytest.mark.parametrize("slug,mistake", CATALOGUE, ids=IDS)
 def test_mutant_fails_the_suite_and_is_named(slug, mistake):
-    checks, named = run_and_diagnose(get(slug), mistake.mutant, examples=10)
+    checks, named = run_and_diagnose(get(slug), mistake.mutant)
     assert any(c.status is not Status.PASSED for c in checks), "the hidden suite does not catch this mutant"
     ids = [m.id for m in named]
     assert ids and same_mistake(get(slug), ids[0], mistake.id), ids

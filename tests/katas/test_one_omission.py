@@ -16,6 +16,7 @@ import torch
 from gradkata.katas import get
 from gradkata.results import Status
 from gradkata.runner import check_functions
+from gradkata.settings import GradingSettings
 
 SEEDS = (1, 2, 3, 4, 5)
 
@@ -82,9 +83,62 @@ def test_one_omission_costs_only_its_own_checks_under_every_seed(slug, name, fun
     kata = get(slug)
     outcomes = []
     for seed in SEEDS:
-        checks = check_functions(kata, funcs, seed=seed, examples=30)
+        checks = check_functions(kata, funcs, GradingSettings(seed=seed, examples=30))
         failing = {c.name for c in checks if c.status is not Status.PASSED}
         assert failing == lost, f"seed {seed}: {sorted(failing)}"
         assert all(c.tier == "parity" for c in checks if c.name in lost), "an omission of the parity contract"
+        outcomes.append(sorted((c.name, c.score) for c in checks))
+    assert all(o == outcomes[0] for o in outcomes), "the score moved with the seed"
+
+
+# --- a wrong return value costs the return-value checks, never the gradient (or training) ones ---
+
+def _returning(slug: str, value):
+    """The kata's reference with its return value replaced by ``value`` (None: returns nothing)."""
+    funcs = dict(get(slug).reference())
+    (name, fn), = funcs.items()
+    if isinstance(fn, type):  # a clipper class: its step() returns the value instead
+        base = fn
+
+        class Wrong(base):  # type: ignore[misc, valid-type]
+            def step(self, *args, **kwargs):
+                base.step(self, *args, **kwargs)
+                return value
+
+        return {name: Wrong}
+
+    def wrong(*args, **kwargs):
+        fn(*args, **kwargs)
+        return value
+
+    return {name: wrong}
+
+
+# slug -> the checks a reference that clips right but returns None loses (its return-value checks).
+RETURN_CHECKS = {
+    "clip_grad_norm": {"test_returns_the_norm_before_clipping", "test_empty_input_returns_zero[list]",
+                       "test_empty_input_returns_zero[generator]", "test_all_grads_none_returns_zero"},
+    "clip_grad_norm_distributed": {"test_returns_the_global_norm_on_every_rank"},
+    "train_step_with_clipping": {"test_returns_the_norm_before_clipping"},
+    "train_step_accumulate": {"test_returns_the_norm_before_clipping"},
+    "train_step_amp": {"test_returns_the_unscaled_norm_before_clipping"},
+    "zclip": {"test_returns_the_norm_used"},
+    # torch's clip_grad_value_ returns None and AGC's return is not part of its contract: nothing is lost.
+    "clip_grad_value": set(),
+    "adaptive_grad_clip": set(),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", sorted(RETURN_CHECKS))
+@pytest.mark.parametrize("value", [None, "not a norm"], ids=["none", "junk"])
+def test_a_wrong_return_value_keeps_the_gradient_points_under_every_seed(slug, value):
+    kata = get(slug)
+    outcomes = []
+    for seed in SEEDS:
+        checks = check_functions(kata, _returning(slug, value), GradingSettings(seed=seed, examples=10))
+        failing = {c.name for c in checks if c.status is not Status.PASSED}
+        assert failing == RETURN_CHECKS[slug], f"seed {seed}: {sorted(failing)}"
+        assert all("return" in name for name in failing), "only checks about the return value"
         outcomes.append(sorted((c.name, c.score) for c in checks))
     assert all(o == outcomes[0] for o in outcomes), "the score moved with the seed"

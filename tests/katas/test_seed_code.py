@@ -15,6 +15,7 @@ import pytest
 
 from gradkata.api import grade
 from gradkata.results import Status
+from gradkata.settings import GradingSettings
 
 FOLDER = Path(__file__).parents[1] / "seed_code"
 SEEDS = (1, 2, 3)
@@ -37,7 +38,7 @@ def graded() -> dict[int, dict[str, object]]:
     katas = sorted({r["kata"] for r in ROWS})
     out: dict[int, dict[str, object]] = {}
     for seed in SEEDS:
-        results = grade([FOLDER / r["file"] for r in ROWS], katas, seed=seed, examples=30)
+        results = grade([FOLDER / r["file"] for r in ROWS], katas, GradingSettings(seed=seed, examples=30))
         out[seed] = {r["file"]: next(k for k in res.katas if k.slug == r["kata"]) for r, res in zip(ROWS, results)}
     return out
 

@@ -17,6 +17,7 @@ import pytest
 from gradkata.api import grade
 from gradkata.diagnose import host_sync_in_loop, parse
 from gradkata.katas import get
+from gradkata.settings import GradingSettings
 
 SEED_CODE = Path(__file__).resolve().parent.parent / "seed_code"
 SEEDS = (1, 2, 3)
@@ -51,7 +52,8 @@ def tiers_of(slug: str) -> dict[str, str]:
 @pytest.fixture(scope="module", params=SEEDS, ids=[f"seed{s}" for s in SEEDS])
 def graded(request):
     """Every seed file graded against its own kata, one zygote per Hypothesis seed."""
-    results = grade([SEED_CODE / f"{slug}.py" for slug in SLUGS], SLUGS, seed=request.param, examples=10)
+    results = grade([SEED_CODE / f"{slug}.py" for slug in SLUGS], SLUGS,
+                    GradingSettings(seed=request.param, examples=10))
     return {slug: next(k for k in result.katas if k.slug == slug) for slug, result in zip(SLUGS, results)}
 
 
@@ -134,7 +136,7 @@ def test_one_parity_omission_costs_its_own_check_under_every_seed(slug, name, lo
     mistake = next(m for m in catalogue(kata) if m.name == name)
     tiers = tiers_of(slug)
     for seed in (1, 2, 3, 4, 5):
-        checks, named = run_and_diagnose(kata, mistake.mutant, seed=seed, examples=10)
+        checks, named = run_and_diagnose(kata, mistake.mutant, GradingSettings(seed=seed, examples=10))
         failing = {c.name.split("[")[0] for c in checks if c.score < c.max_score}
         assert failing == lost, (seed, failing)
         assert {tiers[n] for n in lost} == {"parity"} or name == "modified-input"

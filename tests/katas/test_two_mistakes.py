@@ -13,6 +13,7 @@ from gradkata.diagnose import same_mistake
 from gradkata.katas import get
 from gradkata.pool import Zygote
 from gradkata.runner import grade_sources
+from gradkata.settings import GradingSettings
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +81,7 @@ def zygote():
 def test_a_function_with_two_catalogued_mistakes_gets_both_named(zygote, key):
     slug, first, second = key
     kata = get(slug)
-    [result] = grade_sources(zygote, [kata], {slug: TWO[key].encode()}, seed=5, examples=10)
+    [result] = grade_sources(zygote, [kata], {slug: TWO[key].encode()}, GradingSettings(seed=5, examples=10))
     named = [d.mistake for d in result.diagnoses if not d.advice]
     assert result.score < result.max_score
     for expected in (first, second):

@@ -12,6 +12,7 @@ import pytest
 
 from gradkata.api import grade
 from gradkata.results import Status
+from gradkata.settings import GradingSettings
 
 KATAS = ["clip_grad_norm", "clip_grad_value", "clip_by_norm", "clip_by_value", "train_step_with_clipping"]
 
@@ -205,7 +206,7 @@ def results(tmp_path_factory):
         for slug, source in files.items():
             (folder / f"{slug}.py").write_text(textwrap.dedent(source))
         paths.append(folder)
-    graded = grade(paths, KATAS, seed=314159, examples=15)
+    graded = grade(paths, KATAS, GradingSettings(seed=314159, examples=15))
     return {r.submission.rsplit("/", 1)[-1]: {k.slug: k for k in r.katas} for r in graded}
 
 

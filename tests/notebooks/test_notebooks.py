@@ -24,6 +24,7 @@ from gradkata.notebook_check import SOCKET_ENV, is_stub
 from gradkata.notebooks.build import generate, drifted
 from gradkata.results import Status
 from gradkata._errors import SubmissionError
+from gradkata.settings import GradingSettings
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
 ASSIGNMENTS = sorted((PROJECT_ROOT / "nbgrader" / "source").glob("*/*.ipynb"))
@@ -224,7 +225,7 @@ def test_ipynb_grading_zeroes_only_the_malformed_submission(tmp_path):
                                      "clip_by_value(np.array([3.0, -4.0]), 1.0)"))
     bad = tmp_path / "bad.ipynb"
     bad.write_text(json.dumps({"cells": [{"cell_type": "code"}]})[:-3])
-    first, second = grade([bad, good], ["clip_by_value"], seed=1)
+    first, second = grade([bad, good], ["clip_by_value"], GradingSettings(seed=1))
     [broken] = first.katas
     assert broken.score == 0 and broken.status is Status.ERROR and "bad.ipynb" in broken.reason
     [fine] = second.katas

@@ -21,6 +21,7 @@ from gradkata.katas._kata import PROJECT_ROOT
 from gradkata.pool import Limits
 from gradkata.report import results_json
 from gradkata.results import Status
+from gradkata.settings import GradingSettings
 
 ATTACKS = Path(__file__).parents[1] / "attacks"
 KATAS = ["clip_by_value", "clip_by_norm"]
@@ -57,7 +58,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory):
         (folder / "clip_by_value.py").write_text(text)
         shutil.copy(PROJECT_ROOT / "solutions" / "clip_by_norm.py", folder / "clip_by_norm.py")
         paths.append(folder)
-    results = grade(paths, KATAS, seed=1, examples=5, limits=LIMITS)
+    results = grade(paths, KATAS, GradingSettings(seed=1, examples=5), limits=LIMITS)
     time.sleep(4)  # give a detached forger (forged_report.py) the time to strike
     try:
         connection = listener.accept()[0]

@@ -19,6 +19,7 @@ from gradkata.api import grade
 from gradkata.diagnose import forbidden_references
 from gradkata.katas import get
 from gradkata.pool import Limits
+from gradkata.settings import GradingSettings
 
 ATTACKS = Path(__file__).parents[1] / "attacks" / "delegation"
 NAMES = sorted(p.stem for p in ATTACKS.glob("*.py"))
@@ -36,7 +37,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
         paths.append(root / name)
     t0 = time.perf_counter()
     # Generous limits: on a loaded machine the control once ran out of a 5 s call budget.
-    results = grade(paths, ["clip_grad_norm"], seed=1, examples=5, limits=Limits(call_s=20.0, kata_s=120.0))
+    results = grade(paths, ["clip_grad_norm"], GradingSettings(seed=1, examples=5),
+                    limits=Limits(call_s=20.0, kata_s=120.0))
     print(f"\n{len(paths)} submissions graded in {time.perf_counter() - t0:.1f} s")
     return {Path(r.submission).name: r for r in results}
 

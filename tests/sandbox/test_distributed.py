@@ -17,6 +17,7 @@ from gradkata.katas import get
 from gradkata.katas._kata import PROJECT_ROOT
 from gradkata.pool import Limits, Zygote
 from gradkata.results import Status
+from gradkata.settings import GradingSettings
 
 KATA = get("clip_grad_norm_distributed")
 HARNESS = KATA.harness
@@ -104,7 +105,8 @@ def test_an_error_on_one_rank_says_which(zygote):
 def test_deadlocking_submission_loses_points_is_named_and_the_batch_goes_on(tmp_path):
     (tmp_path / "clip_grad_norm_distributed.py").write_text(SKIPS)
     (tmp_path / "clip_by_value.py").write_text((PROJECT_ROOT / "solutions" / "clip_by_value.py").read_text())
-    [submission] = grade([tmp_path], ["clip_grad_norm_distributed", "clip_by_value"], seed=1, examples=5)
+    [submission] = grade([tmp_path], ["clip_grad_norm_distributed", "clip_by_value"],
+                         GradingSettings(seed=1, examples=5))
     results = {r.slug: r for r in submission.katas}
     dist = results["clip_grad_norm_distributed"]
     assert 0 < dist.score < dist.max_score
@@ -239,7 +241,7 @@ def test_correct_variants_get_full_marks_and_no_diagnosis(tmp_path):
         folder.mkdir()
         (folder / "clip_grad_norm_distributed.py").write_text(code)
         folders.append(folder)
-    for submission in grade(folders, ["clip_grad_norm_distributed"], seed=1, examples=10):
+    for submission in grade(folders, ["clip_grad_norm_distributed"], GradingSettings(seed=1, examples=10)):
         [result] = submission.katas
         failed = [c.message for c in result.checks if c.status is not Status.PASSED]
         assert result.score == result.max_score and not result.diagnoses, (submission.submission, failed)

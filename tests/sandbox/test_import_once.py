@@ -8,6 +8,7 @@ from gradkata.pool import Limits, Zygote
 from gradkata.katas._kata import PROJECT_ROOT
 from gradkata.results import Status
 from gradkata.runner import TOP_LEVEL, grade_sources
+from gradkata.settings import GradingSettings
 
 SLEEPER = b"import time\ntime.sleep(1000)\n\ndef clip_by_value(g, c):\n    return g\n"
 RAISER = b"raise ValueError('oops')\n"
@@ -16,7 +17,7 @@ KATAS = [get(slug) for slug in ("clip_by_value", "clip_by_norm", "clip_grad_valu
 
 def _grade(sources: dict[str, bytes]):
     with Zygote(Limits(call_s=2.0, kata_s=10.0, import_s=2.0)) as zygote:
-        results = grade_sources(zygote, KATAS, sources, seed=1, examples=3)
+        results = grade_sources(zygote, KATAS, sources, GradingSettings(seed=1, examples=3))
         return {r.slug: r for r in results}, zygote._count
 
 

@@ -13,6 +13,7 @@ from gradkata.cli import main
 from gradkata.katas._kata import PROJECT_ROOT
 from gradkata.pool import Limits, Zygote, reply_problem
 from gradkata.results import Status
+from gradkata.settings import GradingSettings
 
 PROBE = """
 import os, socket
@@ -132,7 +133,7 @@ def test_bad_inputs_zero_their_kata_only(tmp_path: Path) -> None:
         (folder / "clip_by_value.py").write_bytes(data)
         shutil.copy(PROJECT_ROOT / "solutions" / "clip_by_norm.py", folder / "clip_by_norm.py")
         paths.append(folder)
-    results = grade(paths, ["clip_by_value", "clip_by_norm"], seed=1, examples=5,
+    results = grade(paths, ["clip_by_value", "clip_by_norm"], GradingSettings(seed=1, examples=5),
                     limits=Limits(call_s=3, kata_s=15))
     for result in results:
         name = Path(result.submission).name

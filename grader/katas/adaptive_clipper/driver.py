@@ -14,9 +14,15 @@ Scenario: {"model": {"sizes", "seed", "gain"}, "x": (steps, batch, in),
 
 from __future__ import annotations
 
+from gradkata.worker.shapes import ClipperObservation, ClipperScenario
 from gradkata.worker.harness import _training
 
 
-def run(funcs: dict, scenario: dict) -> dict:
+# A seeded training run that calls the clipper's ``clip(model)`` after every backward.
+Scenario = ClipperScenario
+Observation = ClipperObservation
+
+
+def run(funcs: dict, scenario: Scenario) -> Observation:
     cls = funcs["AdaptiveGradientClipper"]
     return _training.clipper_run(cls, "clip", scenario)

@@ -10,6 +10,7 @@ import torch
 
 from gradkata.katas._clipper_runs import scenario
 from gradkata.mistakes import maker
+from gradkata.katas.adaptive_clipper.driver import Scenario
 
 SLUG = "adaptive_clipper"
 
@@ -158,7 +159,7 @@ MISTAKES = [
 ]
 
 
-def _probe(scales, kwargs, seed=0) -> dict:
+def _probe(scales, kwargs, seed=0) -> Scenario:
     return scenario(scales, kwargs, seed=seed)
 
 

@@ -9,11 +9,12 @@ from hypothesis import strategies as st
 
 from gradkata.katas._clipper_runs import scenario
 from gradkata.suitekit import Mismatch, close, expect_arrays, fmt_array, fmt_num, fmt_value, number, points, visible
+from gradkata.katas.adaptive_clipper.driver import Scenario
 
 KATA = "adaptive_clipper"
 
 
-def constructor(s: dict) -> str:
+def constructor(s: Scenario) -> str:
     parts = [fmt_num(a) for a in s["args"]] + [f"{k}={v}" for k, v in s["kwargs"].items()]
     return f"AdaptiveGradientClipper({', '.join(parts)})"
 
@@ -28,7 +29,7 @@ def pair(call: str, desc: dict) -> tuple[float, float]:
     return numbers[0], numbers[1]
 
 
-def check(judge, s: dict) -> None:
+def check(judge, s: Scenario) -> None:
     want, oracle = judge.reference(s), judge.oracle(s)
     got = judge.candidate(s)
     norms = [pair("reference", r)[0] for r in want["returned"]]

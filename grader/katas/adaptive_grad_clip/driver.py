@@ -8,10 +8,24 @@ positionally). The return value is not observed: timm's function returns None.
 
 from __future__ import annotations
 
+from typing import Required
+
+from gradkata.worker.shapes import ParamsObservation, ParamsScenario
 from gradkata.worker.harness import _params
 
 
-def run(funcs: dict, scenario: dict) -> dict:
+class Scenario(ParamsScenario, total=False):
+    """The parameters, and the keywords given (a None or absent one: the function's default)."""
+
+    clip_factor: float | None
+    eps: float | None
+    positional: bool  # pass both as positional arguments
+
+
+Observation = ParamsObservation
+
+
+def run(funcs: dict, scenario: Scenario) -> Observation:
     params, container = _params.build(scenario)
     fn = funcs["adaptive_grad_clip"]
     given = {k: scenario[k] for k in ("clip_factor", "eps") if scenario.get(k) is not None}

@@ -6,6 +6,8 @@ import numpy as np
 import torch
 
 from gradkata.mistakes import maker
+from gradkata.katas.adaptive_grad_clip.driver import Scenario
+from gradkata.worker.shapes import Param
 
 SLUG = "adaptive_grad_clip"
 
@@ -118,8 +120,8 @@ MISTAKES = [
 ]
 
 
-def _probe(params, clip_factor=None, eps=None) -> dict:
-    ps = [{"value": np.asarray(w, dtype=np.float64), "grad": np.asarray(g, dtype=np.float64)} for w, g in params]
+def _probe(params, clip_factor=None, eps=None) -> Scenario:
+    ps: list[Param] = [{"value": np.asarray(w, dtype=np.float64), "grad": np.asarray(g, dtype=np.float64)} for w, g in params]
     return {"params": ps, "order": list(range(len(ps))), "container": "list", "clip_factor": clip_factor,
             "eps": eps, "positional": False}
 

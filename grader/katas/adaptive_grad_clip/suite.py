@@ -8,20 +8,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gradkata.suitekit import Mismatch, close, expect_arrays, fmt_array, fmt_num, points, visible
+from gradkata.katas.adaptive_grad_clip.driver import Scenario
+from gradkata.worker.shapes import Param
 
 KATA = "adaptive_grad_clip"
 
 
-def param(value, grad, dtype="float64") -> dict:
+def param(value, grad, dtype="float64") -> Param:
     return {"value": np.asarray(value, dtype=dtype), "grad": None if grad is None else np.asarray(grad, dtype=dtype)}
 
 
-def scenario(params, clip_factor=None, eps=None, container="list", positional=False) -> dict:
+def scenario(params, clip_factor=None, eps=None, container="list", positional=False) -> Scenario:
     return {"params": params, "order": list(range(len(params))), "container": container,
             "clip_factor": clip_factor, "eps": eps, "positional": positional}
 
 
-def call_text(s: dict) -> str:
+def call_text(s: Scenario) -> str:
     shapes = ", ".join(f"{list(np.shape(p['value']))}" + ("" if p["grad"] is not None else " (grad None)")
                        for p in s["params"][:5])
     args = "".join(f", {k}={fmt_num(s[k])}" for k in ("clip_factor", "eps") if s.get(k) is not None)
@@ -30,9 +32,10 @@ def call_text(s: dict) -> str:
     return f"adaptive_grad_clip(a {s['container']} of parameters shaped [{shapes}]{args}){example}"
 
 
-def unit_ratios(s: dict) -> str:
+def unit_ratios(s: Scenario) -> str:
     """||G_i|| / max(||W_i||, eps) of the first parameter's units, for the message."""
-    eps = 1e-3 if s.get("eps") is None else s["eps"]
+    eps = s.get("eps")
+    eps = 1e-3 if eps is None else eps
     for p in s["params"]:
         if p["grad"] is not None:
             w, g = (np.asarray(a, dtype=np.float64) for a in (p["value"], p["grad"]))
@@ -42,7 +45,7 @@ def unit_ratios(s: dict) -> str:
     return "[]"
 
 
-def check(judge, s: dict) -> None:
+def check(judge, s: Scenario) -> None:
     call = call_text(s)
     want, oracle = judge.reference(s), judge.oracle(s)
     for w, o in zip(want["grads"], oracle["grads"]):
@@ -61,7 +64,7 @@ def check(judge, s: dict) -> None:
 
 
 @st.composite
-def agc_cases(draw) -> dict:
+def agc_cases(draw) -> Scenario:
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     dtype = draw(st.sampled_from(["float32", "float64"]))
     # The interview's input space: Linear weights (2-D) and biases (1-D) in a list,

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import numpy as np
 
+from gradkata.worker.shapes import Array, Value
 from gradkata.worker.values import describe
 
 
-def run(funcs: dict, scenario: dict) -> dict:
+class Scenario(TypedDict):
+    g: Array  # the gradient vector (or matrix)
+    tau: float  # the norm threshold
+
+
+class Observation(TypedDict):
+    returned: Value
+    g_after: Array  # the caller's array after the call
+
+
+def run(funcs: dict, scenario: Scenario) -> Observation:
     g = np.array(scenario["g"], copy=True)
     returned = funcs["clip_by_norm"](g, scenario["tau"])
     # g_after tells whether the caller's array was modified.

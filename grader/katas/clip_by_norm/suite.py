@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from gradkata.suitekit import (Mismatch, close, expect_untouched, first_difference, fmt_array, fmt_num, fmt_value,
                              number, numpy_vectors, points, sanity, trusted_number, visible)
+from gradkata.katas.clip_by_norm.driver import Scenario
 
 KATA = "clip_by_norm"
 parity = pytest.mark.tier("parity")
@@ -29,11 +30,11 @@ RATIOS = (1e-6, 0.01, 0.5, 1.0, 2.0, 100.0)
 NAMES = ("the clipped array", "norm_before", "norm_after")
 
 
-def scenario(g, tau, dtype="float64") -> dict:
+def scenario(g, tau, dtype="float64") -> Scenario:
     return {"g": np.asarray(g, dtype=dtype), "tau": tau}
 
 
-def _call(s: dict) -> str:
+def _call(s: Scenario) -> str:
     return f"clip_by_norm(g={fmt_array(s['g'])}, tau={fmt_num(s['tau'])})"
 
 
@@ -80,7 +81,7 @@ def _expect_norm(call: str, got: dict, want: float, oracle: float, dtype: str, w
         raise Mismatch(f"Called {call}. Returned {what} = {fmt_num(value)}, expected {fmt_num(want)}{torch_says}.")
 
 
-def check(judge, s: dict) -> None:
+def check(judge, s: Scenario) -> None:
     call = _call(s)
     dtype = np.asarray(s["g"]).dtype.name
     want, oracle = judge.reference(s), judge.oracle(s)

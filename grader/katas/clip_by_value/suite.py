@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from gradkata.suitekit import (Mismatch, expect_untouched, close, first_difference, fmt_array, fmt_num, fmt_value, numpy_vectors,
                              points, visible)
+from gradkata.katas.clip_by_value.driver import Scenario
 
 KATA = "clip_by_value"
 
@@ -25,11 +26,11 @@ KATA = "clip_by_value"
 RATIOS = (0.0, 0.01, 0.5, 1.0, 2.0, math.inf)
 
 
-def scenario(g, c, dtype="float64") -> dict:
+def scenario(g, c, dtype="float64") -> Scenario:
     return {"g": np.asarray(g, dtype=dtype), "c": c}
 
 
-def check(judge, s: dict, untouched: bool = False) -> None:
+def check(judge, s: Scenario, untouched: bool = False) -> None:
     call = f"clip_by_value(g={fmt_array(s['g'])}, c={fmt_num(s['c'])})"
     dtype = np.asarray(s["g"]).dtype.name
     want, oracle = judge.reference(s)["returned"]["value"], judge.oracle(s)["returned"]["value"]

@@ -10,6 +10,8 @@ import numpy as np
 import torch
 
 from gradkata.mistakes import grad_truth_test, maker
+from gradkata.katas.clip_grad_norm.driver import Scenario
+from gradkata.worker.shapes import Param
 
 EPS = 1e-6
 SLUG = "clip_grad_norm"
@@ -439,10 +441,10 @@ GRADS = {
 }
 
 
-def _probe(grads, max_norm, container="list", dtype="float64", order=None) -> dict:
-    params = [{"value": np.full(np.shape(g) if g is not None else (2,), 0.5, dtype=dtype),
+def _probe(grads, max_norm, container="list", dtype="float64", order=None) -> Scenario:
+    params: list[Param] = [{"value": np.full(np.shape(g) if g is not None else (2,), 0.5, dtype=dtype),
                "grad": None if g is None else np.asarray(g, dtype=dtype)} for g in grads]
-    s = {"params": params, "container": container, "max_norm": float(max_norm)}
+    s: Scenario = {"params": params, "container": container, "max_norm": float(max_norm)}
     if order is not None:
         s["order"] = order
     return s

@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 from gradkata.perf import PROFILE, measure
 from gradkata.suitekit import (Mismatch, expect_arrays, expect_number, fmt_num, fmt_params, global_norm, param_sets,
                              points, visible)
+from gradkata.katas.clip_grad_norm.driver import Scenario
+from gradkata.worker.shapes import Param, ParamsScenario
 
 KATA = "clip_grad_norm"
 parity = pytest.mark.tier("parity")
@@ -32,21 +34,23 @@ RATIOS = (0.01, 0.5, 1.0, 2.0, 100.0, math.inf)
 CONTAINERS = ("list", "tuple", "generator")
 
 
-def scenario(grads, max_norm, container="list", dtype="float32", order=None, device="cpu"):
-    params = [{"value": np.ones(np.shape(g), dtype=dtype) if g is not None else np.ones(2, dtype=dtype),
+def scenario(grads, max_norm, container="list", dtype="float32", order=None, device="cpu") -> Scenario:
+    params: list[Param] = [{"value": np.ones(np.shape(g), dtype=dtype) if g is not None else np.ones(2, dtype=dtype),
                "grad": None if g is None else np.asarray(g, dtype=dtype)} for g in grads]
-    s = {"params": params, "container": container, "max_norm": float(max_norm), "device": device}
+    s: Scenario = {"params": params, "container": container, "max_norm": float(max_norm), "device": device}
     if order is not None:
         s["order"] = order
     return s
 
 
-def bf16(s: dict) -> dict:
+def bf16(s: Scenario) -> Scenario:
     """The scenario's float32 values as bfloat16 (the wire carries them as a dtype of their own)."""
     return {**s, "torch_dtype": "bfloat16"}
 
 
-def check(judge, s: dict) -> None:
+def check(judge, s: Scenario, judged: str = "grads") -> None:
+    """``judged``: "grads" compares the gradients (and that the weights stay), "returned" the
+    returned norm only, so a wrong return value costs the return-value checks and nothing else."""
     call = f"clip_grad_norm({fmt_params(s)}, max_norm={fmt_num(s['max_norm'])})"
     want, oracle = judge.reference(s), judge.oracle(s)
     got = judge.candidate(s)
@@ -56,19 +60,26 @@ def check(judge, s: dict) -> None:
         from gradkata.suitekit import close, number
 
         assert close(number(want["returned"]), number(oracle["returned"]), dtype), "grader bug: reference != torch"
-    expect_number(call, got["returned"], float(want["returned"]["value"]),
-                  float(oracle["returned"]["value"]) if oracle else None, dtype,
-                  what="the global norm before clipping")
+    if judged == "returned":
+        expect_number(call, got["returned"], float(want["returned"]["value"]),
+                      float(oracle["returned"]["value"]) if oracle else None, dtype,
+                      what="the global norm before clipping")
+        return
     expect_arrays(call, "grad", got["grads"], want["grads"], oracle["grads"] if oracle else None, dtype)
     for i, (g, w) in enumerate(zip(got["params"], want["params"])):
         if not np.array_equal(g, w, equal_nan=True):
             raise Mismatch(f"Called {call}. The weights of parameter {i} changed; only .grad may change.")
 
 
+def check_returned(judge, s: Scenario) -> None:
+    check(judge, s, judged="returned")
+
+
 @visible
 @points(2)
 def test_worked_example(judge):
-    """grads [3, 4] and [12], max_norm 6.5: returns 13, grads become [1.5, 2] and [6]."""
+    """grads [3, 4] and [12], max_norm 6.5: the grads become [1.5, 2] and [6] (the return value, 13, is
+    test_returns_the_norm_before_clipping's)."""
     check(judge, scenario([[3.0, 4.0], [12.0]], 6.5))
 
 
@@ -78,9 +89,21 @@ def test_small_gradients_are_left_alone(judge):
     check(judge, scenario([[0.3, 0.4], [1.2]], 100.0))
 
 
+@visible
+@points(2)
+def test_returns_the_norm_before_clipping(judge):
+    """The return value alone (the gradients have checks of their own): the global norm before clipping,
+    as a float or a 0-d tensor, whether or not clipping happened; max_norm = inf only measures it."""
+    check_returned(judge, scenario([[3.0, 4.0], [12.0]], 6.5))
+    check_returned(judge, scenario([[0.3, 0.4], [1.2]], 100.0))
+    check_returned(judge, scenario([[1.0, -2.0, 2.0], None, [[4.0, 0.0], [0.5, 0.5]]], 0.5, container="generator",
+                                   dtype="float64"))
+    check_returned(judge, scenario([[3.0, 4.0], [12.0]], math.inf, container="tuple"))
+
+
 @points(4)
 @given(params=param_sets(containers=CONTAINERS), ratio=st.sampled_from(RATIOS))
-def test_matches_torch_on_generated_inputs(judge, params, ratio):
+def test_matches_torch_on_generated_inputs(judge, params: ParamsScenario, ratio: float) -> None:
     """Lists, tuples and generators of float32/float64 parameters, 1-D and 2-D, some grads None."""
     norm = global_norm(params)
     max_norm = ratio * norm if norm > 0 and math.isfinite(ratio) else (ratio if math.isfinite(ratio) else math.inf)
@@ -113,18 +136,18 @@ def test_none_grads_are_skipped(judge):
 @points(1)
 @pytest.mark.parametrize("container", ["list", "generator"])
 def test_empty_input_returns_zero(judge, container):
-    check(judge, scenario([], 1.0, container=container))
+    check_returned(judge, scenario([], 1.0, container=container))
     # A degenerate input alone earns nothing: code that ignores its input
     # (a constant return, a do-nothing body) would pass it by construction.
-    check(judge, scenario([[0.3, -0.4], [1.2]], 0.5, container=container))
+    check_returned(judge, scenario([[0.3, -0.4], [1.2]], 0.5, container=container))
 
 
 @points(1)
 def test_all_grads_none_returns_zero(judge):
-    check(judge, scenario([None, None], 1.0))
+    check_returned(judge, scenario([None, None], 1.0))
     # A degenerate input alone earns nothing: code that ignores its input
     # (a constant return, a do-nothing body) would pass it by construction.
-    check(judge, scenario([None, [0.3, -0.4], None], 0.25))
+    check_returned(judge, scenario([None, [0.3, -0.4], None], 0.25))
 
 
 @points(1)

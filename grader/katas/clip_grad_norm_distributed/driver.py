@@ -20,12 +20,52 @@ returned while others waited in a collective until it timed out.
 
 from __future__ import annotations
 
+from typing import Required, TypedDict, Union
+
 import itertools
 import math
 import threading
 
+from gradkata.worker.shapes import Array, Value
 from gradkata.worker.values import describe, to_numpy
 from gradkata.worker.harness import _params
+
+
+class RankParam(TypedDict, total=False):
+    value: Required[Array]
+    grad: Array | None
+    replicated: bool  # a copy on every rank (count it once)
+
+
+class Rank(TypedDict, total=False):
+    params: Required[list[RankParam]]  # this rank's shard
+    container: str  # "list" | "tuple" | "generator" | "single"
+
+
+class Scenario(TypedDict, total=False):
+    world_size: Required[int]
+    max_norm: Required[float]
+    norm_type: float | str  # 2.0 (default), or "inf"
+    ranks: Required[list[Rank]]
+    cast: str  # a dtype NumPy lacks ("bfloat16"): the arrays are float32
+
+
+class Shards(TypedDict):
+    returned: list[Value]  # per rank
+    grads: list[list[Array | None]]  # per parameter, per rank
+
+
+class Waiting(TypedDict):
+    waiting: list[int]  # the ranks stuck in a collective
+    returned: list[int]  # the ranks that returned
+
+
+class Deadlock(TypedDict):
+    deadlock: Waiting
+
+
+Observation = Union[Shards, Deadlock]
+
 
 FUNCTION = "clip_grad_norm_distributed"
 # The sandbox gives this driver's children a private net namespace with the
@@ -136,7 +176,7 @@ def _close_group() -> None:
         table.clear()
 
 
-def build_rank(scenario: dict, rank: int) -> tuple[list, object]:
+def build_rank(scenario: Scenario, rank: int) -> tuple[list, object]:
     """This rank's parameters (replicated ones marked ``p.replicated = True``) and its container."""
     spec = scenario["ranks"][rank]
     params, container = _params.build(spec)
@@ -155,7 +195,7 @@ def build_rank(scenario: dict, rank: int) -> tuple[list, object]:
     return params, container
 
 
-def norm_type(scenario: dict) -> float:
+def norm_type(scenario: Scenario) -> float:
     value = scenario.get("norm_type", 2.0)
     return math.inf if value == "inf" else float(value)
 
@@ -167,7 +207,7 @@ def _is_collective_failure(exc: BaseException) -> bool:
         "Timed out" in text or "Connection closed by peer" in text or "Connection reset" in text
 
 
-def run(funcs: dict, scenario: dict) -> dict:
+def run(funcs: dict, scenario: Scenario) -> Observation:
     fn = funcs[FUNCTION]
     if getattr(fn, "unsharded", False):
         return _unsharded(fn, scenario)
@@ -208,7 +248,7 @@ def run(funcs: dict, scenario: dict) -> dict:
     return _observation(results, built)
 
 
-def _observation(results: list, built: list) -> dict:
+def _observation(results: list, built: list) -> Observation:
     errors = [(r, x) for r, x in enumerate(results) if isinstance(x, BaseException)]
     waiting = [r for r, x in errors if _is_collective_failure(x)]
     others = [(r, x) for r, x in errors if not _is_collective_failure(x)]
@@ -225,12 +265,12 @@ def _observation(results: list, built: list) -> dict:
     return _observe([x[1] for x in results], [params for params, _ in built])
 
 
-def _observe(returned: list, params: list[list]) -> dict:
+def _observe(returned: list, params: list[list]) -> Shards:
     return {"returned": [describe(value) for value in returned],
             "grads": [[None if p.grad is None else to_numpy(p.grad) for p in mine] for mine in params]}
 
 
-def _unsharded(fn, scenario: dict) -> dict:
+def _unsharded(fn, scenario: Scenario) -> Shards:
     """The oracle: one unsharded call on the whole model (every shard, each replicated
     parameter once), its result handed back to each rank's parameters."""
     world = int(scenario["world_size"])

@@ -11,33 +11,34 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gradkata.suitekit import Mismatch, expect_arrays, expect_number, fmt_array, fmt_num, points, sanity, visible
+from gradkata.katas.clip_grad_norm_distributed.driver import Rank, RankParam, Scenario
 
 KATA = "clip_grad_norm_distributed"
 NORM_WHAT = "the global norm of the whole model before clipping, the same on every rank"
 
 
-def scenario(shards, replicated=(), max_norm=1.0, norm_type=2.0, dtype="float32", container="list"):
+def scenario(shards, replicated=(), max_norm=1.0, norm_type=2.0, dtype="float32", container="list") -> Scenario:
     """``shards[r]``: rank r's sharded gradients (None: a parameter without one; [] : a rank
     holding no sharded parameter); ``replicated``: gradients every rank holds, marked
     ``p.replicated = True``, after its shards."""
     cast = None
     if dtype == "bfloat16":  # NumPy has no bfloat16: float32 on the wire, cast by the driver
         cast, dtype = dtype, "float32"
-    ranks = []
+    ranks: list[Rank] = []
     for mine in shards:
-        params: list[dict[str, Any]] = [{"value": np.ones(np.shape(g) if g is not None else (2,), dtype=dtype),
+        params: list[RankParam] = [{"value": np.ones(np.shape(g) if g is not None else (2,), dtype=dtype),
                    "grad": None if g is None else np.asarray(g, dtype=dtype)} for g in mine]
         params += [{"value": np.ones(np.shape(g), dtype=dtype), "grad": np.asarray(g, dtype=dtype),
                     "replicated": True} for g in replicated]
         ranks.append({"params": params, "container": container})
-    s = {"world_size": len(shards), "max_norm": float(max_norm),
+    s: Scenario = {"world_size": len(shards), "max_norm": float(max_norm),
          "norm_type": "inf" if math.isinf(norm_type) else float(norm_type), "ranks": ranks}
     if cast:
         s["cast"] = cast
     return s
 
 
-def describe_call(s: dict) -> str:
+def describe_call(s: Scenario) -> str:
     parts = []
     for r, rank in enumerate(s["ranks"]):
         shards = [fmt_array(p["grad"]) for p in rank["params"] if not p.get("replicated")]
@@ -49,7 +50,7 @@ def describe_call(s: dict) -> str:
             f"{extra}), max_norm={fmt_num(s['max_norm'])}{norm}")
 
 
-def _dtype(s: dict) -> str:
+def _dtype(s: Scenario) -> str:
     if s.get("cast"):
         return str(s["cast"])
     for rank in s["ranks"]:
@@ -59,7 +60,9 @@ def _dtype(s: dict) -> str:
     return "float32"
 
 
-def check(judge, s: dict) -> None:
+def check(judge, s: Scenario, judged: str = "grads") -> None:
+    """``judged``: "grads" compares every rank's gradients, "returned" the norm every rank returns, and
+    only that: a wrong return value costs the return-value check alone. A deadlock fails either."""
     call = describe_call(s)
     want, oracle = judge.reference(s), judge.oracle(s)
     sanity("deadlock" not in want and "deadlock" not in oracle, "grader bug: the reference deadlocked")
@@ -76,9 +79,11 @@ def check(judge, s: dict) -> None:
         raise Mismatch(f"Called {call}. Expected a result from each of the {world} ranks.")
     for r in range(world):
         on_rank = f"{call} (on rank {r})"
-        expect_number(on_rank, got["returned"][r], float(np.asarray(want["returned"][r]["value"])),
-                      float(np.asarray(oracle["returned"][r]["value"])), dtype, what=NORM_WHAT)
-        expect_arrays(on_rank, "grad", got["grads"][r], want["grads"][r], oracle["grads"][r])
+        if judged == "returned":
+            expect_number(on_rank, got["returned"][r], float(np.asarray(want["returned"][r]["value"])),
+                          float(np.asarray(oracle["returned"][r]["value"])), dtype, what=NORM_WHAT)
+        else:
+            expect_arrays(on_rank, "grad", got["grads"][r], want["grads"][r], oracle["grads"][r])
 
 
 # --- interview: the question as posed (L2, sharded + replicated, ranks without grads) ---
@@ -94,6 +99,17 @@ def test_worked_example(judge):
 @points(1)
 def test_small_gradients_are_left_alone(judge):
     check(judge, scenario([[[0.3, 0.4]], [[1.2]]], max_norm=100.0))
+
+
+@visible
+@points(2)
+def test_returns_the_global_norm_on_every_rank(judge):
+    """The return value alone (the gradients have checks of their own): every rank returns the global
+    norm before clipping, whether or not it clips. (Ranks without gradients have checks of their own.)"""
+    check(judge, scenario([[[3.0, 4.0]], [[12.0]]], max_norm=6.5), judged="returned")
+    check(judge, scenario([[[0.3, 0.4]], [[1.2]]], max_norm=100.0), judged="returned")
+    check(judge, scenario([[[1.0, -2.0, 0.5]], [[3.0]], [[0.5, 0.5]], [[-1.0]]], replicated=[[0.5, -1.5]],
+                          max_norm=2.0), judged="returned")
 
 
 @points(1)

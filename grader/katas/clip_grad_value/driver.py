@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Required, TypedDict, final
+
+from gradkata.worker.shapes import ParamsObservation, ParamsScenario, Profile, ProfileSpec, Value
 from gradkata.worker.values import describe
 from gradkata.worker.harness import _params, _perf
 
 
-def run(funcs: dict, scenario: dict) -> dict:
+@final
+class Scenario(ParamsScenario, total=False):
+    """The parameters (:class:`ParamsScenario`) and ``clip_value``."""
+
+    clip_value: Required[float]
+
+
+class Profiled(TypedDict):
+    """A performance-tier measurement on generated parameters."""
+
+    profile: ProfileSpec
+    clip_value: float
+
+
+
+class Observation(ParamsObservation):
+    returned: Value
+
+
+def run(funcs: dict, scenario: Scenario | Profiled) -> Observation | Profile:
     if "profile" in scenario:  # performance tier: counts only (see _perf)
         fn, limit = funcs["clip_grad_value"], scenario["clip_value"]
         return _perf.profile(lambda params: fn(params, limit), scenario["profile"])
     params, container = _params.build(scenario)
     returned = funcs["clip_grad_value"](container, scenario["clip_value"])
-    return {"returned": describe(returned), **_params.observe(params)}
+    observed = _params.observe(params)
+    return Observation(returned=describe(returned), grads=observed["grads"], params=observed["params"])

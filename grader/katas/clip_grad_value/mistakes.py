@@ -8,6 +8,8 @@ import numpy as np
 import torch
 
 from gradkata.mistakes import grad_truth_test, maker
+from gradkata.katas.clip_grad_value.driver import Scenario
+from gradkata.worker.shapes import Param
 
 SLUG = "clip_grad_value"
 # torch returns None and no caller uses the result: what a mutant returns is no evidence.
@@ -172,10 +174,10 @@ MISTAKES = [
 ]
 
 
-def _probe(grads, clip_value, container="list", dtype="float64", order=None) -> dict:
-    params = [{"value": np.full(np.shape(g) if g is not None else (2,), 0.5, dtype=dtype),
+def _probe(grads, clip_value, container="list", dtype="float64", order=None) -> Scenario:
+    params: list[Param] = [{"value": np.full(np.shape(g) if g is not None else (2,), 0.5, dtype=dtype),
                "grad": None if g is None else np.asarray(g, dtype=dtype)} for g in grads]
-    s = {"params": params, "container": container, "clip_value": clip_value}
+    s: Scenario = {"params": params, "container": container, "clip_value": clip_value}
     if order is not None:
         s["order"] = order
     return s

@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 from gradkata.judge import CandidateRaised
 from gradkata.perf import PROFILE, measure
 from gradkata.suitekit import Mismatch, expect_arrays, fmt_num, fmt_params, param_sets, points, visible
+from gradkata.katas.clip_grad_value.driver import Scenario
+from gradkata.worker.shapes import Param, ParamsScenario
 
 KATA = "clip_grad_value"
 parity = pytest.mark.tier("parity")
@@ -30,21 +32,21 @@ RATIOS = (0.01, 0.5, 1.0, 2.0, math.inf)
 CONTAINERS = ("list", "tuple", "generator")
 
 
-def scenario(grads, clip_value, container="list", dtype="float32", order=None, device="cpu"):
-    params = [{"value": np.ones(np.shape(g), dtype=dtype) if g is not None else np.ones(2, dtype=dtype),
+def scenario(grads, clip_value, container="list", dtype="float32", order=None, device="cpu") -> Scenario:
+    params: list[Param] = [{"value": np.ones(np.shape(g), dtype=dtype) if g is not None else np.ones(2, dtype=dtype),
                "grad": None if g is None else np.asarray(g, dtype=dtype)} for g in grads]
-    s = {"params": params, "container": container, "clip_value": float(clip_value), "device": device}
+    s: Scenario = {"params": params, "container": container, "clip_value": float(clip_value), "device": device}
     if order is not None:
         s["order"] = order
     return s
 
 
-def _has_grads(s: dict) -> bool:
+def _has_grads(s: Scenario) -> bool:
     order = s.get("order", range(len(s["params"])))
     return any(s["params"][i]["grad"] is not None for i in order)
 
 
-def _call(s: dict) -> str:
+def _call(s: Scenario) -> str:
     return f"clip_grad_value({fmt_params(s)}, clip_value={fmt_num(s['clip_value'])})"
 
 
@@ -54,7 +56,7 @@ def _expect_weights_untouched(call: str, got: dict, want: dict) -> None:
             raise Mismatch(f"Called {call}. The weights of parameter {i} changed; only .grad may change.")
 
 
-def check(judge, s: dict) -> None:
+def check(judge, s: Scenario) -> None:
     """The grads after the call must match the reference and torch; the return value is not judged
     (torch returns None, and returning something else harms no caller)."""
     call = _call(s)
@@ -79,7 +81,7 @@ def check(judge, s: dict) -> None:
     _expect_weights_untouched(call, got, want)
 
 
-def _max_abs(s: dict) -> float:
+def _max_abs(s: ParamsScenario) -> float:
     order = s.get("order", range(len(s["params"])))
     grads = [np.abs(np.asarray(s["params"][i]["grad"], dtype=np.float64)) for i in order
              if s["params"][i]["grad"] is not None]
@@ -102,7 +104,7 @@ def test_clip_at_half_with_a_none_bias_grad(judge):
 
 @points(4)
 @given(params=param_sets(containers=CONTAINERS, allow_empty=False), ratio=st.sampled_from(RATIOS))
-def test_matches_torch_on_generated_inputs(judge, params, ratio):
+def test_matches_torch_on_generated_inputs(judge, params: ParamsScenario, ratio: float) -> None:
     """Lists, tuples and generators of float32/float64 parameters, 1-D and 2-D, some grads None."""
     top = _max_abs(params)
     clip_value = ratio * top if math.isfinite(ratio) else math.inf

@@ -7,13 +7,31 @@ Scenario: {"model": {"sizes": [...], "seed": int, "gain": float}, "x": array
 
 from __future__ import annotations
 
+from typing import Required, TypedDict
+
 import torch
 
+from gradkata.worker.shapes import Array, ModelSpec, Value
 from gradkata.worker.values import describe
 from gradkata.worker.harness import _training
 
 
-def run(funcs: dict, scenario: dict) -> dict:
+class Scenario(TypedDict, total=False):
+    model: Required[ModelSpec]
+    x: Required[Array]  # the loader's batches of inputs, (batches, batch, features)
+    y: Required[Array]  # their class labels, (batches, batch)
+    stale: float  # gradients left in the model before the call
+    num_batches: int | None  # None or absent: the function's default
+
+
+class Observation(TypedDict):
+    returned: Value
+    params: list[Array]  # after the call
+    batches_drawn: int
+    optimizer_steps: int
+
+
+def run(funcs: dict, scenario: Scenario) -> Observation:
     fn = funcs["find_clipping_threshold"]
     model = _training.build_model(scenario["model"])
     if scenario.get("stale"):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from gradkata.katas.find_clipping_threshold.driver import Scenario
 
 
 def scenario(sizes=(4, 6, 3), batches=5, batch=4, num_batches=None, gain=1.0, stale=0.0, seed=0, data_seed=0,
-             spread=(1.0,)) -> dict:
+             spread=(1.0,)) -> Scenario:
     """A tanh MLP classifier (float64) over ``batches`` batches; ``spread`` scales the inputs batch by
     batch (cycled) so the norms differ."""
     rng = np.random.default_rng(data_seed)

@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 
 from gradkata.katas.find_clipping_threshold.scenarios import scenario
 from gradkata.suitekit import Mismatch, close, fmt_array, fmt_num, fmt_value, number, points, visible
+from gradkata.katas.find_clipping_threshold.driver import Scenario
 
 KATA = "find_clipping_threshold"
 
 
-def _call(s: dict) -> str:
+def _call(s: Scenario) -> str:
     n, b = s["x"].shape[:2]
     sizes = s["model"]["sizes"]
     extra = "" if s["num_batches"] is None else f", num_batches={s['num_batches']}"
@@ -55,7 +56,7 @@ def _expect_norms(call: str, got: dict, want: np.ndarray, oracle: np.ndarray | N
                        f"{torch_says}.{hint}")
 
 
-def check(judge, s: dict) -> None:
+def check(judge, s: Scenario) -> None:
     call = _call(s)
     want, oracle = judge.reference(s), judge.oracle(s)
     want_norms = np.asarray(want["returned"]["items"][0]["value"])
@@ -120,7 +121,7 @@ def test_one_batch(judge):
 
 
 @st.composite
-def threshold_scenarios(draw) -> dict:
+def threshold_scenarios(draw) -> Scenario:
     batches = draw(st.integers(1, 8))
     return scenario(
         sizes=draw(st.sampled_from([(3, 2), (4, 6, 3), (5, 4, 4, 2)])),

@@ -15,14 +15,46 @@ Scenario (every key optional except as noted):
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Required, TypedDict
 
 import numpy as np
 
+from gradkata.worker.shapes import Array, Value
 from gradkata.worker.values import describe, to_numpy
 
 
-def evaluate(spec: dict, theta: Any) -> Any:
+class Function(TypedDict, total=False):
+    """``f``: "quadratic" (A, b) or "smooth" (w, c_sin, c_exp, c_cube, q)."""
+
+    kind: Required[str]
+    A: Array
+    b: Array
+    w: Array | list[float]
+    c_sin: Array | list[float]
+    c_exp: Array | list[float]
+    c_cube: Array | list[float]
+    q: float
+
+
+class Pair(TypedDict):
+    a: Array
+    b: Array
+
+
+# "as" (how theta and the pairs are handed over: "numpy" | "tensor") is a keyword, hence this spelling.
+# Every key is optional: "function" with "theta" asks for numerical_gradient, "pairs" for relative_error.
+Scenario = TypedDict("Scenario", {"function": Function, "theta": Array, "as": str, "eps": float | None,
+                                  "pairs": list[Pair]}, total=False)
+
+
+class Observation(TypedDict, total=False):
+    gradient: Value
+    theta_after: Array
+    dtypes_seen: list[str]
+    relative_errors: list[Value]
+
+
+def evaluate(spec: Function, theta: Any) -> Any:
     """f(theta) for a NumPy array or a tensor, computed in theta's own dtype.
 
     Returns a 0-d array or tensor; the trusted side differentiates the tensor
@@ -56,7 +88,7 @@ class Objective:
     f 2d or 2d + 1 times.
     """
 
-    def __init__(self, spec: dict) -> None:
+    def __init__(self, spec: Function) -> None:
         self.spec = spec
         self.dtypes: set[str] = set()
 
@@ -85,7 +117,7 @@ def _as_numpy(value: Any) -> np.ndarray:
     return to_numpy(value) if isinstance(value, torch.Tensor) else np.array(value, copy=True)
 
 
-def _gradient(fn: Callable, scenario: dict) -> dict:
+def _gradient(fn: Callable, scenario: Scenario) -> Observation:
     f = Objective(scenario["function"])
     theta = _hand_over(scenario["theta"], scenario.get("as", "numpy"))
     if scenario.get("eps") is None:
@@ -99,8 +131,8 @@ def _gradient(fn: Callable, scenario: dict) -> dict:
     }
 
 
-def run(funcs: dict, scenario: dict) -> dict:
-    obs: dict = {}
+def run(funcs: dict, scenario: Scenario) -> Observation:
+    obs: Observation = {}
     kind = scenario.get("as", "numpy")
     if "function" in scenario:
         obs.update(_gradient(funcs["numerical_gradient"], scenario))

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from gradkata.mistakes import Mistake
+from gradkata.katas.gradient_check.driver import Function, Scenario
 
 SLUG = "gradient_check"
 
@@ -202,10 +203,10 @@ MISTAKES = [
 ]
 
 
-def _probe_function(kind: str, shape: tuple, seed: int) -> tuple[dict, np.ndarray]:
+def _probe_function(kind: str, shape: tuple, seed: int) -> tuple[Function, np.ndarray]:
     rng = np.random.default_rng(seed)
     d = int(np.prod(shape))
-    spec: dict[str, object]
+    spec: Function
     if kind == "quadratic":
         spec = {"kind": "quadratic", "A": rng.normal(size=(d, d)), "b": rng.normal(size=d)}
     else:
@@ -214,7 +215,7 @@ def _probe_function(kind: str, shape: tuple, seed: int) -> tuple[dict, np.ndarra
     return spec, rng.normal(size=shape)
 
 
-def _probe(kind, shape, seed, eps, as_="numpy") -> dict:
+def _probe(kind, shape, seed, eps, as_="numpy") -> Scenario:
     spec, theta = _probe_function(kind, shape, seed)
     return {"function": spec, "theta": theta, "as": as_, "eps": eps}
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gradkata.suitekit import Mismatch, close, fmt_array, fmt_num, fmt_value, number, points, sanity, visible
-from gradkata.katas.gradient_check.driver import evaluate
+from gradkata.katas.gradient_check.driver import Function, Scenario, evaluate
 
 KATA = "gradient_check"
 SEED_MATCH = 1e-7  # the seed's "gradients match" level of relative error
@@ -19,11 +19,11 @@ ROUNDOFF = 2e-14  # float64 rounding of f, relative to its size, that survives t
 
 # --- scenarios -------------------------------------------------------------------
 
-def quadratic(A, b) -> dict:
+def quadratic(A, b) -> Function:
     return {"kind": "quadratic", "A": np.asarray(A, dtype=np.float64), "b": np.asarray(b, dtype=np.float64)}
 
 
-def seed_problem() -> tuple[dict, np.ndarray]:
+def seed_problem() -> tuple[Function, np.ndarray]:
     """The seed notebook's example: np.random.seed(0), d = 5."""
     rng = np.random.RandomState(0)
     d = 5
@@ -34,7 +34,7 @@ def seed_problem() -> tuple[dict, np.ndarray]:
     return quadratic(A, b), theta
 
 
-def random_function(rng: np.random.Generator, kind: str, d: int) -> dict:
+def random_function(rng: np.random.Generator, kind: str, d: int) -> Function:
     if kind == "quadratic":
         return quadratic(rng.normal(size=(d, d)), rng.normal(size=d))
     return {"kind": "smooth", "w": rng.uniform(0.5, 3.0, d), "c_sin": rng.normal(size=d),
@@ -55,13 +55,13 @@ def problems(draw, kinds=("quadratic", "smooth"), eps_values=(None, 1e-5, 1e-4, 
 
 # --- what the trusted side knows about f -------------------------------------------
 
-def autograd_gradient(spec: dict, theta: np.ndarray) -> np.ndarray:
+def autograd_gradient(spec: Function, theta: np.ndarray) -> np.ndarray:
     t = torch.tensor(theta, dtype=torch.float64, requires_grad=True)
     (grad,) = torch.autograd.grad(evaluate(spec, t), t)
     return grad.numpy()
 
 
-def magnitude(spec: dict, theta: np.ndarray) -> float:
+def magnitude(spec: Function, theta: np.ndarray) -> float:
     """A bound on the size of f's terms at theta, which sets its rounding error."""
     x = np.abs(np.asarray(theta, dtype=np.float64).reshape(-1))
     if spec["kind"] == "quadratic":
@@ -70,14 +70,14 @@ def magnitude(spec: dict, theta: np.ndarray) -> float:
                  + (np.abs(spec["c_cube"]) * x**3).sum() + abs(spec["q"]) * x.sum() ** 2) + 1.0
 
 
-def describe_f(spec: dict, theta: np.ndarray) -> str:
+def describe_f(spec: Function, theta: np.ndarray) -> str:
     d = np.size(theta)
     if spec["kind"] == "quadratic":
         return f"f(θ) = 0.5 θᵀAθ + bᵀθ with d = {d}"
     return f"f(θ) = Σ c·sin(wθ) + Σ c·exp(θ/2) + Σ c·θ³ + q·(Σθ)² with d = {d}"
 
 
-def call_text(s: dict) -> str:
+def call_text(s: Scenario) -> str:
     theta = np.asarray(s["theta"])
     kind = "tensor" if s.get("as") == "tensor" else "array"
     eps = "" if s.get("eps") is None else f", eps={fmt_num(s['eps'])}"
@@ -118,13 +118,14 @@ def float32_hint(got: dict) -> str:
     return f" f was called with {low[0]} values: keep theta in float64." if low else ""
 
 
-def check_gradient(judge, s: dict) -> np.ndarray:
+def check_gradient(judge, s: Scenario) -> np.ndarray:
     """Compare the candidate with the reference (to rounding) and return its gradient."""
     call = call_text(s)
     theta = np.asarray(s["theta"], dtype=np.float64)
     want = np.asarray(judge.reference(s)["gradient"]["value"], dtype=np.float64)
     exact = autograd_gradient(s["function"], theta)
-    eps = 1e-5 if s.get("eps") is None else s["eps"]
+    eps = s.get("eps")
+    eps = 1e-5 if eps is None else eps
     # Central differences are O(eps**2) away from the exact gradient; large steps
     # (they expose the O(eps) mistakes) are compared with the reference only.
     assert eps > 1e-4 or rel_err(want, exact) < 1e-6, "grader bug: the reference disagrees with autograd"
@@ -217,7 +218,7 @@ def test_theta_is_restored(judge):
 
 @points(1)
 def test_single_parameter(judge):
-    spec = {"kind": "smooth", "w": [2.0], "c_sin": [1.5], "c_exp": [0.3], "c_cube": [0.7], "q": 0.25}
+    spec: Function = {"kind": "smooth", "w": [2.0], "c_sin": [1.5], "c_exp": [0.3], "c_cube": [0.7], "q": 0.25}
     check_gradient(judge, {"function": spec, "theta": np.array([0.8]), "as": "numpy", "eps": None})
 
 
@@ -232,7 +233,7 @@ def test_passes_gradcheck_criterion(judge):
         t = torch.tensor(theta, requires_grad=True)
         sanity(torch.autograd.gradcheck(lambda x: evaluate(spec, x), (t,), eps=1e-6, atol=1e-5, rtol=1e-3),
                "gradcheck rejects the generated function")
-        s = {"function": spec, "theta": theta, "as": "numpy", "eps": 1e-6}
+        s: Scenario = {"function": spec, "theta": theta, "as": "numpy", "eps": 1e-6}
         got = check_gradient(judge, s)
         exact = autograd_gradient(spec, theta)
         if not np.all(np.abs(got - exact) <= 1e-5 + 1e-3 * np.abs(exact)):

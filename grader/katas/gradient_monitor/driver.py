@@ -20,10 +20,11 @@ import contextlib
 import io
 import re
 import sys
-from typing import Any
+from typing import Any, Required, TypedDict
 
 import numpy as np
 
+from gradkata.worker.shapes import Array, Value
 from gradkata.worker.values import describe, to_numpy
 
 # Imported here, hence in the zygote, on purpose: matplotlib builds its font
@@ -38,6 +39,46 @@ matplotlib.use("Agg")
 import matplotlib.pyplot  # noqa: E402,F401
 
 MAX_AXES, MAX_LINES = 8, 16
+
+
+class Step(TypedDict):
+    grads: list[Array | None]  # one per parameter (None: no gradient)
+    max_norm: float
+
+
+class Scenario(TypedDict, total=False):
+    shapes: Required[list[list[int]]]  # one parameter per shape
+    steps: Required[list[Step]]  # fed to log() in order
+    then: str | None  # "summary" | "plot" | None
+
+
+class Logged(TypedDict):
+    returned: list[Value]  # what each log() returned
+    grads_changed: list[bool]  # whether each log() changed the gradients
+    norms: Value
+    clipped_count: Value
+    total_count: Value
+
+
+class Summarised(TypedDict, total=False):
+    """With then="summary" (every key but printed_resolution)."""
+
+    summary: Value
+    summary_from: str  # "returned" | "printed"
+    printed_resolution: dict[str, float]  # per statistic read from the printed text
+    summary_view: Value
+
+
+class Plotted(TypedDict, total=False):
+    """With then="plot" (every key): the facts of the figure."""
+
+    plot: dict[str, Any]
+    plot_from: str  # "returned" | "shown" | "pyplot"
+    plot_view: dict[str, bool]
+
+
+class Observation(Logged, Summarised, Plotted, total=False):
+    """What log() did at each step and the counters afterwards; the summary or the plot when asked."""
 
 
 def _model(shapes):
@@ -131,13 +172,13 @@ def _three_digits(desc: dict) -> dict:
     return describe(out)
 
 
-def _summary(monitor) -> dict:
+def _summary(monitor) -> Summarised:
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         returned = monitor.summary()
     text = printed.getvalue()
     sys.stdout.write(text)  # the student still sees it in the output log
-    obs: dict[str, Any]
+    obs: Summarised
     if isinstance(returned, dict):
         obs = {"summary": describe(returned), "summary_from": "returned"}
     else:
@@ -148,7 +189,7 @@ def _summary(monitor) -> dict:
     return obs
 
 
-def _expected_levels(scenario: dict) -> tuple[list[float], float, float]:
+def _expected_levels(scenario: Scenario) -> tuple[list[float], float, float]:
     """The norm history, its mean and the last threshold, from the scenario itself."""
     norms = [float(np.sqrt(sum(float(np.sum(np.square(g))) for g in step["grads"] if g is not None)))
              for step in scenario["steps"]]
@@ -156,7 +197,7 @@ def _expected_levels(scenario: dict) -> tuple[list[float], float, float]:
         if scenario["steps"] else float("nan")
 
 
-def _plot_view(facts: dict, scenario: dict) -> dict:
+def _plot_view(facts: dict, scenario: Scenario) -> dict[str, bool]:
     """Which of the three expected lines the figure has: what the diagnosis compares
     (labels, colours and titles differ between correct plots)."""
     if not facts.get("is_figure"):
@@ -172,7 +213,7 @@ def _plot_view(facts: dict, scenario: dict) -> dict:
             "mean": any(level(y, mean) for y in lines), "threshold": any(level(y, threshold) for y in lines)}
 
 
-def _plot(monitor, scenario: dict) -> dict:
+def _plot(monitor, scenario: Scenario) -> Plotted:
     import matplotlib.pyplot as plt
 
     shown = []
@@ -200,7 +241,7 @@ def _plot(monitor, scenario: dict) -> dict:
         plt.close("all")
 
 
-def run(funcs: dict, scenario: dict) -> dict:
+def run(funcs: dict, scenario: Scenario) -> Observation:
     cls = funcs["GradientMonitor"]
     model = _model(scenario["shapes"])
     monitor = cls()
@@ -212,7 +253,7 @@ def run(funcs: dict, scenario: dict) -> dict:
         after = [None if p.grad is None else to_numpy(p.grad) for p in model.parameters()]
         grads_changed.append(any((a is None) != (b is None) or (a is not None and b is not None and not np.array_equal(a, b))
                                  for a, b in zip(before, after)))
-    obs = {
+    obs: Logged = {
         "returned": returned,
         "grads_changed": grads_changed,
         "norms": describe(getattr(monitor, "norms", None)),
@@ -221,7 +262,7 @@ def run(funcs: dict, scenario: dict) -> dict:
     }
     then = scenario.get("then")
     if then == "summary":
-        obs.update(_summary(monitor))
-    elif then == "plot":
-        obs.update(_plot(monitor, scenario))
-    return obs
+        return {**obs, **_summary(monitor)}
+    if then == "plot":
+        return {**obs, **_plot(monitor, scenario)}
+    return {**obs}

@@ -22,12 +22,13 @@ from gradkata.katas.gradient_monitor.scenarios import random_scenario, scenario
 from gradkata._errors import GraderBug
 from gradkata.suitekit import (Mismatch, close, fmt_array, fmt_num, fmt_value, number, points, trusted_number,
                                visible)
+from gradkata.katas.gradient_monitor.driver import Scenario
 
 KATA = "gradient_monitor"
 SUMMARY_KEYS = ("total_steps", "clip_rate", "mean", "max")
 
 
-def _calls(s: dict, upto: int | None = None) -> str:
+def _calls(s: Scenario, upto: int | None = None) -> str:
     steps = s["steps"][:upto] if upto is not None else s["steps"]
     shown = []
     for st_ in steps[:3]:
@@ -55,7 +56,7 @@ def _trusted_numbers(desc: dict) -> list[float]:
     return values
 
 
-def _check_log(s: dict, got: dict, want: dict, oracle: dict | None) -> None:
+def _check_log(s: Scenario, got: dict, want: dict, oracle: dict | None) -> None:
     for k, (g, w) in enumerate(zip(got["returned"], want["returned"])):
         call = _calls(s, k + 1)
         value, expected = number(g), number(w)
@@ -87,7 +88,7 @@ def _printed_close(value: float, expected: float, resolution: float) -> bool:
     return abs(value - expected) <= resolution * (1 + 1e-9) + 1e-12 or close(value, expected)
 
 
-def _check_summary(s: dict, got: dict, want: dict) -> None:
+def _check_summary(s: Scenario, got: dict, want: dict) -> None:
     call = _calls(s) + "; m.summary()"
     summary = got["summary"]
     printed = got.get("summary_from") == "printed"
@@ -124,7 +125,7 @@ def _has_level(lines: list[dict], level: float) -> bool:
     return any(line["y"].size and close(line["y"], np.full(line["y"].size, level)) for line in lines)
 
 
-def _check_plot(s: dict, got: dict, want: dict, threshold_line: bool) -> None:
+def _check_plot(s: Scenario, got: dict, want: dict, threshold_line: bool) -> None:
     call = _calls(s) + "; m.plot()"
     facts = got["plot"]
     if not facts["is_figure"]:
@@ -146,7 +147,7 @@ def _check_plot(s: dict, got: dict, want: dict, threshold_line: bool) -> None:
                        f"max_norm={fmt_num(threshold)} (the max_norm of the last log call).")
 
 
-def check(judge, s: dict, threshold_line: bool = False) -> None:
+def check(judge, s: Scenario, threshold_line: bool = False) -> None:
     want, oracle = judge.reference(s), judge.oracle(s)
     if oracle is not None:
         assert close([number(r) for r in want["returned"]], [number(r) for r in oracle["returned"]]), \
@@ -209,7 +210,7 @@ def test_threshold_line_follows_the_last_max_norm(judge):
 
 
 @st.composite
-def monitor_scenarios(draw) -> dict:
+def monitor_scenarios(draw) -> Scenario:
     shapes = draw(st.sampled_from([[(3,)], [(2, 3), (3,)], [(4, 2), (4,), (1,)]]))
     n = draw(st.integers(1, 12))
     scales = draw(st.lists(st.sampled_from([1e-3, 0.1, 1.0, 10.0, 1e3]), min_size=n, max_size=n))

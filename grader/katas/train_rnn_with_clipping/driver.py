@@ -14,6 +14,8 @@ autograd was on.
 
 from __future__ import annotations
 
+from typing import Any, Required, TypedDict
+
 import torch
 
 # Imported here, hence in the zygote: the article's loop uses its GradientMonitor,
@@ -24,8 +26,42 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot  # noqa: E402,F401
 
+from gradkata.worker.shapes import Array, Value
 from gradkata.worker.values import describe
 from gradkata.worker.harness import _training
+
+
+class RNNSpec(TypedDict, total=False):
+    input: Required[int]
+    hidden: Required[int]
+    classes: Required[int]
+    seed: int
+    gain: float
+    dropout: float
+    unused: bool  # a parameter the forward pass never uses
+    frozen: list[int]
+
+
+class Scenario(TypedDict):
+    model: RNNSpec
+    train_x: Array
+    train_y: Array
+    val_x: Array
+    val_y: Array
+    epochs: int
+    lr: float
+    max_norm: float
+
+
+class Observation(TypedDict):
+    same_model: bool  # the function returned the model it was given
+    returned: Value
+    params: list[Array]
+    events: list[str]
+    optimizers: list[str]
+    lrs: list[Any]
+    norms_at_step: list[float]
+    norms_at_zero_grad: list[float]
 
 
 class TinyRNN(torch.nn.Module):
@@ -46,7 +82,7 @@ class TinyRNN(torch.nn.Module):
         return self.head(states), last
 
 
-def build_rnn(spec: dict) -> TinyRNN:
+def build_rnn(spec: RNNSpec) -> TinyRNN:
     _training.seed_cpu(spec.get("seed", 0))
     model = TinyRNN(spec["input"], spec["hidden"], spec["classes"], float(spec.get("dropout", 0.0)),
                     bool(spec.get("unused", False))).double()
@@ -59,7 +95,7 @@ def build_rnn(spec: dict) -> TinyRNN:
     return model
 
 
-def run(funcs: dict, scenario: dict) -> dict:
+def run(funcs: dict, scenario: Scenario) -> Observation:
     fn = funcs["train_rnn_with_clipping"]
     model = build_rnn(scenario["model"])
     events: list[str] = []

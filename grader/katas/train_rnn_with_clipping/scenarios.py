@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+from gradkata.katas.train_rnn_with_clipping.driver import RNNSpec, Scenario
 
 
 def scenario(n_in=3, hidden=4, classes=3, batches=3, batch=2, time=4, val_batches=1, epochs=2, lr=0.05,
              max_norm=0.3, gain=1.0, seed=0, data_seed=0, nan_batch=None, dropout=0.0, frozen=(),
-             unused=False) -> dict:
+             unused=False) -> Scenario:
     """A seeded float64 RNN classifier on random sequences; ``nan_batch`` puts a NaN into that training
     batch, so its loss is NaN in every epoch."""
     rng = np.random.default_rng(data_seed)
     train_x = rng.normal(size=(batches, batch, time, n_in))
     if nan_batch is not None:
         train_x[nan_batch, 0, 0, 0] = np.nan
-    model = {"input": n_in, "hidden": hidden, "classes": classes, "seed": seed, "gain": gain}
+    model: RNNSpec = {"input": n_in, "hidden": hidden, "classes": classes, "seed": seed, "gain": gain}
     if dropout:
         model["dropout"] = float(dropout)
     if frozen:

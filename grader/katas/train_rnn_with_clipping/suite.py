@@ -23,11 +23,12 @@ from hypothesis import strategies as st
 
 from gradkata.katas.train_rnn_with_clipping.scenarios import scenario
 from gradkata.suitekit import Mismatch, close, fmt_array, fmt_num, fmt_value, points, tolerance, visible
+from gradkata.katas.train_rnn_with_clipping.driver import Scenario
 
 KATA = "train_rnn_with_clipping"
 
 
-def _call(s: dict) -> str:
+def _call(s: Scenario) -> str:
     m = s["model"]
     b, bs, t = s["train_x"].shape[:3]
     nan = np.isnan(s["train_x"]).any(axis=(1, 2, 3))
@@ -68,7 +69,7 @@ def _expect_steps(call: str, got: dict, want: dict) -> None:
                    f"an epoch stops at the first NaN/Inf loss).{hint}")
 
 
-def _expect_validation(call: str, got: dict, s: dict) -> None:
+def _expect_validation(call: str, got: dict, s: Scenario) -> None:
     phase, val_batches, grad_in_val = None, 0, False
     for e in got["events"]:
         if e.startswith("train:"):
@@ -99,7 +100,7 @@ def _expect_weights(call: str, got: list, want: list, oracle: list | None) -> No
                        f"{fmt_array(w)}{torch_says}.{why}")
 
 
-def check(judge, s: dict) -> None:
+def check(judge, s: Scenario) -> None:
     call = _call(s)
     want, oracle = judge.reference(s), judge.oracle(s)
     if oracle is not None:
@@ -171,7 +172,7 @@ def test_dropout_model_train_and_eval_modes(judge):
 
 
 @st.composite
-def loop_scenarios(draw) -> dict:
+def loop_scenarios(draw) -> Scenario:
     """The interview's input space: the article's runs, every loss finite."""
     batches = draw(st.integers(1, 4))
     return scenario(

@@ -13,15 +13,39 @@ each optimizer.step() saw).
 
 from __future__ import annotations
 
+from typing import Required, TypedDict
+
 import torch
 
+from gradkata.worker.shapes import Array, ModelSpec, OptimizerSpec, StepsObservation
 from gradkata.worker.values import describe
 from gradkata.worker.harness import _training
+
+
+class MicroBatch(TypedDict):
+    x: Array
+    y: Array
+
+
+class Scenario(TypedDict, total=False):
+    model: Required[ModelSpec]
+    optimizer: Required[OptimizerSpec]
+    steps: Required[list[list[MicroBatch]]]  # the micro-batches of each call
+    criterion: str  # "mse" (default) | "l1" | "huber"
+    stale: float
+    max_norm: float | None  # None or absent: the function's default
+
+
+class Observation(StepsObservation):
+    """One entry per step (returned, params), the events in order and the norms at each optimizer step."""
+
+    initial: list[Array]
+
 
 CRITERIA = {"mse": torch.nn.MSELoss, "l1": torch.nn.L1Loss, "huber": torch.nn.HuberLoss}
 
 
-def run(funcs: dict, scenario: dict) -> dict:
+def run(funcs: dict, scenario: Scenario) -> Observation:
     fn = funcs["train_step_accumulate"]
     model = _training.build_model(scenario["model"])
     optimizer = _training.build_optimizer(model, scenario["optimizer"])

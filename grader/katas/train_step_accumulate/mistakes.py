@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from gradkata.mistakes import maker
+from gradkata.katas.train_step_accumulate.driver import MicroBatch, Scenario
 
 SLUG = "train_step_accumulate"
 # model.zero_grad() and optimizer.zero_grad() are equally right, and only the
@@ -105,9 +106,9 @@ MISTAKES = [
 ]
 
 
-def _probe(rows_per_step, seed, gain, max_norm, optimizer="sgd", stale=0.5) -> dict:
+def _probe(rows_per_step, seed, gain, max_norm, optimizer="sgd", stale=0.5) -> Scenario:
     rng = np.random.default_rng(seed)
-    steps = [[{"x": rng.normal(size=(r, 3)), "y": 2.0 * rng.normal(size=(r, 2))} for r in rows]
+    steps: list[list[MicroBatch]] = [[{"x": rng.normal(size=(r, 3)), "y": 2.0 * rng.normal(size=(r, 2))} for r in rows]
              for rows in rows_per_step]
     return {"model": {"sizes": [3, 5, 2], "seed": seed, "gain": gain},
             "optimizer": {"optimizer": optimizer, "lr": 0.1}, "criterion": "mse", "steps": steps,

@@ -8,22 +8,23 @@ from hypothesis import strategies as st
 
 from gradkata.suitekit import (Mismatch, close, expect_arrays, expect_number, fmt_num, number, points,
                                trusted_number, visible)
+from gradkata.katas.train_step_accumulate.driver import MicroBatch, Scenario
 
 KATA = "train_step_accumulate"
 
 
 def scenario(sizes_per_step, *, seed=0, sizes=(3, 5, 2), gain=1.0, optimizer="sgd", lr=0.1, criterion="mse",
-             max_norm=1.0, stale=0.5) -> dict:
+             max_norm=1.0, stale=0.5) -> Scenario:
     """sizes_per_step: for each call, the row counts of its micro-batches."""
     rng = np.random.default_rng(seed)
-    steps = [[{"x": rng.normal(size=(rows, sizes[0])), "y": 2.0 * rng.normal(size=(rows, sizes[-1]))}
+    steps: list[list[MicroBatch]] = [[{"x": rng.normal(size=(rows, sizes[0])), "y": 2.0 * rng.normal(size=(rows, sizes[-1]))}
               for rows in micro] for micro in sizes_per_step]
     return {"model": {"sizes": list(sizes), "seed": seed, "gain": gain},
             "optimizer": {"optimizer": optimizer, "lr": lr}, "criterion": criterion, "steps": steps,
             "max_norm": max_norm, "stale": stale}
 
 
-def call_text(s: dict, t: int) -> str:
+def call_text(s: Scenario, t: int) -> str:
     rows = [len(mb["x"]) for mb in s["steps"][t]]
     limit = "" if s["max_norm"] is None else f", max_norm={fmt_num(s['max_norm'])}"
     return (f"train_step_accumulate(model, {s['optimizer']['optimizer']} optimizer, {s['criterion']} criterion, "
@@ -35,7 +36,9 @@ def calls_events(obs: dict, t: int) -> list[str]:
     return obs["events"][starts[t]:starts[t + 1]]
 
 
-def check(judge, s: dict) -> None:
+def check(judge, s: Scenario, judged: str = "training") -> None:
+    """``judged``: "training" compares the optimizer steps, the norm they see and the weights; "returned"
+    only the norm each call returns, so a wrong return value costs the return-value check alone."""
     want, oracle = judge.reference(s), judge.oracle(s)
     for w, o in zip(want["params"], oracle["params"]):
         assert all(close(a, b) for a, b in zip(w, o)), "grader bug: the reference disagrees with torch"
@@ -43,6 +46,11 @@ def check(judge, s: dict) -> None:
     max_norm = 1.0 if s["max_norm"] is None else s["max_norm"]
     for t in range(len(s["steps"])):
         call = call_text(s, t)
+        if judged == "returned":
+            expect_number(call, got["returned"][t], trusted_number(want["returned"][t]),
+                          number(oracle["returned"][t]), "float64",
+                          what="the norm of the accumulated (average-loss) gradient before clipping")
+            continue
         steps = calls_events(got, t).count("step")
         if steps != 1:
             raise Mismatch(f"Called {call}. optimizer.step() was called {steps} times, expected once, after the "
@@ -52,8 +60,6 @@ def check(judge, s: dict) -> None:
             raise Mismatch(f"Called {call}. At optimizer.step() the gradient norm was {fmt_num(seen)}, expected "
                            f"{fmt_num(expected)} (PyTorch gives {fmt_num(oracle['norms_at_step'][t])}): the "
                            f"accumulated gradient clipped once to max_norm {fmt_num(max_norm)}.")
-        expect_number(call, got["returned"][t], trusted_number(want["returned"][t]), number(oracle["returned"][t]),
-                      "float64", what="the norm of the accumulated (average-loss) gradient before clipping")
         expect_arrays(call, "weights", got["params"][t], want["params"][t], oracle["params"][t])
 
 
@@ -68,6 +74,14 @@ def test_worked_example(judge):
 @points(1)
 def test_small_gradients_pass_unclipped(judge):
     check(judge, scenario([[3, 3, 2]], max_norm=100.0, seed=1))
+
+
+@points(2)
+def test_returns_the_norm_before_clipping(judge):
+    """The return value alone (training has checks of its own): the accumulated gradient's norm before
+    clipping, whether or not it was clipped."""
+    check(judge, scenario([[4, 4], [2, 3]], gain=3.0, max_norm=1.0, seed=7), judged="returned")
+    check(judge, scenario([[3, 3, 2]], max_norm=100.0, seed=1), judged="returned")
 
 
 @points(5)

@@ -10,10 +10,31 @@ A NaN in x makes that step's loss NaN: the scaler must skip it.
 
 from __future__ import annotations
 
+from typing import Required, TypedDict
+
 import torch
 
+from gradkata.worker.shapes import Array, ModelSpec, OptimizerSpec, StepsObservation
 from gradkata.worker.values import describe
 from gradkata.worker.harness import _training
+
+
+class Scenario(TypedDict, total=False):
+    model: Required[ModelSpec]  # built in float32 whatever its dtype
+    optimizer: Required[OptimizerSpec]
+    x: Required[Array]  # (steps, batch, features)
+    y: Required[Array]
+    scale: Required[float]  # the GradScaler's initial scale
+    growth_interval: int
+    stale: float
+    max_norm: float | None  # None or absent: the function's default
+
+
+class Observation(StepsObservation):
+    """One entry per step (returned, params), the events in order and the norms at each optimizer step."""
+
+    scales: list[float]  # the scaler's scale after each step
+    norms_at_unscale: list[float]  # the gradient norm when unscale_ was called
 
 
 def _instrument(scaler, recorder: _training.Recorder, norms_at_unscale: list[float]) -> None:
@@ -36,7 +57,7 @@ def _instrument(scaler, recorder: _training.Recorder, norms_at_unscale: list[flo
     scaler.unscale_, scaler.step, scaler.update = unscale_, step, update
 
 
-def run(funcs: dict, scenario: dict) -> dict:
+def run(funcs: dict, scenario: Scenario) -> Observation:
     fn = funcs["train_step_amp"]
     model = _training.build_model({**scenario["model"], "dtype": "float32"})
     optimizer = _training.build_optimizer(model, scenario["optimizer"])

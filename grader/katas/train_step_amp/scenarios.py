@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+from gradkata.katas.train_step_amp.driver import Scenario
 
 BIG_SCALE = 2.0**16
 
 
 def scenario(sizes=(4, 6, 2), optimizer="sgd", lr=0.1, steps=3, batch=4, max_norm=1.0, gain=1.0, stale=0.0,
-             seed=0, data_seed=0, scale=BIG_SCALE, growth_interval=1, nan_step=None) -> dict:
+             seed=0, data_seed=0, scale=BIG_SCALE, growth_interval=1, nan_step=None) -> Scenario:
     """A small float32 tanh MLP trained on MSE through a GradScaler("cpu") whose scale starts at ``scale``
     and doubles after every ``growth_interval`` clean steps; ``nan_step`` puts a NaN in that step's inputs."""
     rng = np.random.default_rng(data_seed)

@@ -16,13 +16,14 @@ from hypothesis import strategies as st
 from gradkata.katas.train_step_amp.scenarios import BIG_SCALE, scenario
 from gradkata.suitekit import (Mismatch, close, fmt_array, fmt_num, fmt_value, number, points, tolerance,
                                trusted_number, visible)
+from gradkata.katas.train_step_amp.driver import Scenario
 
 KATA = "train_step_amp"
 DEFAULT_MAX_NORM = 1.0
 OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD with momentum 0.9", "adam": "Adam"}
 
 
-def _call(s: dict, k: int) -> str:
+def _call(s: Scenario, k: int) -> str:
     opt = s["optimizer"]
     args = (f"model=MLP{s['model']['sizes']} (float32), optimizer={OPTIMIZERS[opt['optimizer']]}"
             f"(lr={fmt_num(opt['lr'])}), scaler=GradScaler('cpu', init_scale={fmt_num(s['scale'])}), "
@@ -117,7 +118,9 @@ def _expect_scale(call: str, got: float, want: float, before: float) -> None:
                    f"{hint}")
 
 
-def check(judge, s: dict) -> None:
+def check(judge, s: Scenario, judged: str = "training") -> None:
+    """``judged``: "training" compares the steps, the weights and the scale after each call; "returned"
+    only the norm each call returns, so a wrong return value costs the return-value check alone."""
     want, oracle = judge.reference(s), judge.oracle(s)
     got = judge.candidate(s)
     max_norm = DEFAULT_MAX_NORM if s["max_norm"] is None else s["max_norm"]
@@ -130,11 +133,13 @@ def check(judge, s: dict) -> None:
         oracle_value = number(oracle["returned"][k]) if oracle else None
         if oracle_value is not None:
             assert close(want_value, oracle_value, "float32"), "grader bug: reference != torch"
-        _expect_clipped_at_step(call, norms, max_norm, before)
-        _expect_weights(call, got["params"][k], want["params"][k], norms, want_norms[k], max_norm, before,
-                        want["params"][k - 1] if k else None)
-        _expect_scale(call, got["scales"][k], want["scales"][k], before)
-        _expect_norm(call, got["returned"][k], want_value, oracle_value, before)
+        if judged == "returned":
+            _expect_norm(call, got["returned"][k], want_value, oracle_value, before)
+        else:
+            _expect_clipped_at_step(call, norms, max_norm, before)
+            _expect_weights(call, got["params"][k], want["params"][k], norms, want_norms[k], max_norm, before,
+                            want["params"][k - 1] if k else None)
+            _expect_scale(call, got["scales"][k], want["scales"][k], before)
         before = want["scales"][k]
 
 
@@ -151,6 +156,15 @@ def test_large_loss_scale(judge):
 def test_skips_a_step_whose_loss_is_nan(judge):
     """The second of three losses is NaN: the scaler skips that update and halves its scale."""
     check(judge, scenario(steps=3, nan_step=1, gain=3.0))
+
+
+@points(2)
+def test_returns_the_unscaled_norm_before_clipping(judge):
+    """The return value alone (training has checks of its own): each call's norm of the unscaled gradients
+    before clipping, inf or NaN for a step the scaler skips."""
+    check(judge, scenario(gain=3.0), judged="returned")
+    check(judge, scenario(steps=3, nan_step=1, gain=3.0), judged="returned")
+    check(judge, scenario(gain=0.1, max_norm=100.0, steps=2), judged="returned")
 
 
 @points(1)
@@ -184,7 +198,7 @@ def test_gradients_from_before_are_cleared(judge):
 
 
 @st.composite
-def amp_scenarios(draw) -> dict:
+def amp_scenarios(draw) -> Scenario:
     steps = draw(st.integers(1, 3))
     return scenario(
         sizes=draw(st.sampled_from([(3, 1), (4, 3, 2), (5, 8, 1)])),

@@ -13,13 +13,31 @@ call's events begin), "norms_at_step" (the gradient norm at each step()).
 
 from __future__ import annotations
 
+from typing import Required, TypedDict
+
 import torch
 
+from gradkata.worker.shapes import Array, ModelSpec, OptimizerSpec, StepsObservation
 from gradkata.worker.values import describe
 from gradkata.worker.harness import _training
 
 
-def run(funcs: dict, scenario: dict) -> dict:
+class Scenario(TypedDict, total=False):
+    model: Required[ModelSpec]
+    optimizer: Required[OptimizerSpec]
+    x: Required[Array]  # (steps, batch, features): one batch per step
+    y: Required[Array]
+    stale: float  # gradients left from the step before
+    max_norm: float | None  # None or absent: the function's default
+
+
+class Observation(StepsObservation):
+    """One entry per step (returned, params), the events in order and the norms at each optimizer step."""
+
+    initial: list[Array]  # the parameters before the first step
+
+
+def run(funcs: dict, scenario: Scenario) -> Observation:
     fn = funcs["train_step_with_clipping"]
     model = _training.build_model(scenario["model"])
     optimizer = _training.build_optimizer(model, scenario["optimizer"])

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from gradkata.mistakes import maker
+from gradkata.katas.train_step_with_clipping.driver import Scenario
 
 SLUG = "train_step_with_clipping"
 # How gradients are cleared (optimizer.zero_grad, model.zero_grad, p.grad = None)
@@ -188,7 +189,7 @@ MISTAKES = [
 
 
 def _probe(sizes, optimizer="sgd", lr=0.1, steps=2, batch=4, max_norm=1.0, gain=1.0, stale=0.0, seed=0,
-           data_seed=0) -> dict:
+           data_seed=0) -> Scenario:
     rng = np.random.default_rng(data_seed)
     return {"model": {"sizes": list(sizes), "seed": seed, "gain": gain},
             "optimizer": {"optimizer": optimizer, "lr": lr},

@@ -14,9 +14,26 @@ Scenario: {"model": {"sizes", "seed", "gain"}, "x": (steps, batch, in),
 
 from __future__ import annotations
 
+from typing import Any, Required, TypedDict
+
 import torch
 
+from gradkata.worker.shapes import ClipperObservation, ClipperScenario, Profile, ProfileSpec
 from gradkata.worker.harness import _perf, _training
+
+
+# A seeded training run that calls the clipper's ``step(model)`` after every backward.
+Scenario = ClipperScenario
+
+
+class Profiled(TypedDict, total=False):
+    """A performance-tier measurement: a fresh ``ZClip(**kwargs)``'s two steps on generated parameters."""
+
+    profile: Required[ProfileSpec]
+    kwargs: dict[str, Any]
+
+
+Observation = ClipperObservation
 
 
 def _two_steps(cls, kwargs: dict):
@@ -32,7 +49,7 @@ def _two_steps(cls, kwargs: dict):
     return call
 
 
-def run(funcs: dict, scenario: dict) -> dict:
+def run(funcs: dict, scenario: Scenario | Profiled) -> Observation | Profile:
     cls = funcs["ZClip"]
     if "profile" in scenario:  # performance tier: counts only (see _perf)
         return _perf.profile(_two_steps(cls, scenario.get("kwargs", {})), scenario["profile"])

@@ -9,6 +9,7 @@ import torch
 
 from gradkata.katas._clipper_runs import scenario
 from gradkata.mistakes import maker
+from gradkata.katas.zclip.driver import Scenario
 
 SLUG = "zclip"
 EPS = 1e-6
@@ -189,7 +190,7 @@ MISTAKES = [
 ]
 
 
-def _probe(scales, kwargs, seed=0) -> dict:
+def _probe(scales, kwargs, seed=0) -> Scenario:
     return scenario(scales, kwargs, seed=seed)
 
 

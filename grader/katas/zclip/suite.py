@@ -11,13 +11,14 @@ from gradkata.perf import PROFILE, measure
 from gradkata.katas._clipper_runs import scenario
 from gradkata.suitekit import Mismatch, close, expect_arrays, fmt_array, fmt_num, fmt_value, number, points, \
     sanity, visible
+from gradkata.katas.zclip.driver import Scenario
 
 KATA = "zclip"
 
 parity = pytest.mark.tier("parity")
 
 
-def constructor(s: dict) -> str:
+def constructor(s: Scenario) -> str:
     parts = [repr(a) if a is None else fmt_num(a) for a in s["args"]] + [f"{k}={v}" for k, v in s["kwargs"].items()]
     return f"ZClip({', '.join(parts)})"
 
@@ -29,19 +30,23 @@ def value(call: str, desc: dict) -> float:
     return got
 
 
-def check(judge, s: dict) -> None:
+def check(judge, s: Scenario, judged: str = "grads") -> None:
+    """``judged``: "grads" compares the gradients after every step, "returned" the norm each step
+    returns, and only that: a wrong return value costs the return-value check alone."""
     want, oracle = judge.reference(s), judge.oracle(s)
     got = judge.candidate(s)
     used = [value("reference", r) for r in want["returned"]]
     for t, (g, w) in enumerate(zip(got["returned"], want["returned"])):
         call = f"clipper = {constructor(s)}, then clipper.step(model) (call {t + 1})"
         sanity(close(used[t], value("oracle", oracle["returned"][t])), "the reference disagrees with torch")
-        seen = f" (norms used so far: {fmt_array(np.array(used[:t + 1]), limit=8)})"
-        returned = value(call, g)
-        if not close(returned, used[t]):
-            raise Mismatch(f"Called {call}. Returned {fmt_num(returned)}, expected the norm used "
-                           f"min(total_norm, threshold) = {fmt_num(used[t])} (PyTorch gives "
-                           f"{fmt_num(value('oracle', oracle['returned'][t]))}){seen}.")
+        if judged == "returned":
+            seen = f" (norms used so far: {fmt_array(np.array(used[:t + 1]), limit=8)})"
+            returned = value(call, g)
+            if not close(returned, used[t]):
+                raise Mismatch(f"Called {call}. Returned {fmt_num(returned)}, expected the norm used "
+                               f"min(total_norm, threshold) = {fmt_num(used[t])} (PyTorch gives "
+                               f"{fmt_num(value('oracle', oracle['returned'][t]))}){seen}.")
+            continue
         expect_arrays(call, "grad", got["grads"][t], want["grads"][t], oracle["grads"][t])
     if len(got["returned"]) != len(want["returned"]):
         raise Mismatch(f"Made {len(want['returned'])} calls to step, observed {len(got['returned'])} results.")
@@ -66,6 +71,16 @@ def test_defaults_follow_the_paper(judge):
     scales = np.exp(rng.uniform(-3.0, -1.5, size=32))
     scales[[27, 30]] *= 15.0
     check(judge, scenario(scales, seed=7))
+
+
+@points(2)
+def test_returns_the_norm_used(judge):
+    """The return value alone (the gradients have checks of their own): each step returns the norm it
+    clipped to, min(total_norm, threshold), during warm-up and after it."""
+    check(judge, scenario([1.0, 1.2, 0.9, 1.1, 20.0, 1.0], {"warmup_steps": 3, "max_grad_norm": None}),
+          judged="returned")
+    check(judge, scenario([3.0, 3.5, 2.8, 3.2, 40.0, 3.1], {"warmup_steps": 3, "max_grad_norm": 2.0}, seed=2),
+          judged="returned")
 
 
 @points(5)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from ..shapes import ParamsObservation
 from ..values import to_numpy
 
 
-def build(scenario: dict) -> tuple[list, Any]:
+def build(scenario: Mapping[str, Any]) -> tuple[list, Any]:
     """Parameters with grads set, and the container to pass to the function.
 
     scenario["params"]: list of {"value": array, "grad": array or None}
@@ -51,7 +52,7 @@ def _tensor(values: Any, device: str, cast: Any) -> Any:
     return t if cast is None else t.to(cast)
 
 
-def observe(params: Iterable) -> dict:
+def observe(params: Iterable) -> ParamsObservation:
     """Values of every parameter and its grad after the call."""
     return {
         "grads": [None if p.grad is None else to_numpy(p.grad) for p in params],

@@ -23,7 +23,7 @@ large model, when the scenario asks for it.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -92,7 +92,7 @@ def _count(call: Callable[[list], Any], params: list) -> dict:
     return {"syncs": counter.syncs, "ops": counter.ops, "bytes": counter.bytes, "grad_bytes": grad_bytes}
 
 
-def profile(call: Callable[[list], Any], spec: dict) -> dict:
+def profile(call: Callable[[list], Any], spec: Mapping[str, Any]) -> dict[str, Any]:
     """Counts for ``call(params)`` at ``k`` and ``2k`` parameters (``spec``: k, numel, seed, dtype, scale)."""
     k, numel, seed = int(spec.get("k", 6)), int(spec.get("numel", 256)), int(spec.get("seed", 0))
     dtype, scale = str(spec.get("dtype", "float32")), float(spec.get("scale", 1.0))

@@ -7,10 +7,11 @@ order of backward, zero_grad and step, and the gradient norm at step time.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
+from ..shapes import ClipperObservation, ClipperScenario
 from ..values import describe, to_numpy
 
 if TYPE_CHECKING:  # only for annotations: torch is imported lazily, inside the functions
@@ -43,7 +44,7 @@ def seed_cpu(seed: int) -> None:
     torch.default_generator.manual_seed(seed)
 
 
-def build_model(spec: dict):
+def build_model(spec: Mapping[str, Any]):
     import torch
 
     seed_cpu(spec.get("seed", 0))
@@ -66,7 +67,7 @@ def build_model(spec: dict):
     return model
 
 
-def build_optimizer(model, spec: dict):
+def build_optimizer(model, spec: Mapping[str, Any]):
     import torch
 
     kind, lr = spec.get("optimizer", "sgd"), spec.get("lr", 0.1)
@@ -206,7 +207,7 @@ def class_labels(array) -> "torch.Tensor":
     return torch.from_numpy(np.asarray(array, dtype=np.int64))
 
 
-def call_step(fn, args: tuple, scenario: dict):
+def call_step(fn, args: tuple, scenario: Mapping[str, Any]):
     """Call a train-step function with the scenario's max_norm, or with none so
     that the function's own default (1.0) is what gets tested."""
     if scenario.get("max_norm") is None:
@@ -214,7 +215,7 @@ def call_step(fn, args: tuple, scenario: dict):
     return fn(*args, scenario["max_norm"])
 
 
-def clipper_run(cls, method: str, scenario: dict) -> dict:
+def clipper_run(cls, method: str, scenario: ClipperScenario) -> ClipperObservation:
     """Train a seeded model on the scenario's batches, calling ``method`` of a clipper
     built from ``cls`` after every backward (the adaptive-clipper katas).
 

@@ -1,0 +1,120 @@
+"""Sending a kata's scenarios ahead (one request per kata) grades exactly as one call per ask."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gradkata import GradingSettings, prefetch, runner
+from gradkata.api import grade_many, select
+from gradkata.katas._kata import PROJECT_ROOT
+from gradkata.pool import Limits, Zygote
+
+KATAS = ["clip_grad_norm", "clip_grad_value", "clip_by_norm"]
+SOLUTIONS = PROJECT_ROOT / "solutions"
+
+# Clips right, returns a wrong norm (a check fails early, so later scenarios are
+# read ahead of the asks), and dies on half precision, which only a later check sends.
+DIES_LATE = '''import os
+import torch
+
+
+def clip_grad_norm(parameters, max_norm):
+    if isinstance(parameters, torch.Tensor):
+        parameters = [parameters]
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if any(g.dtype == torch.float16 for g in grads):
+        os._exit(3)
+    total = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads])) \\
+        if grads else torch.tensor(0.0)
+    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    for g in grads:
+        g.mul_(coef.to(g.dtype))
+    return total * 0 + 1.0
+'''
+# Hangs on an empty parameter list: a call times out, the kata is zeroed.
+HANGS = '''import torch
+
+
+def clip_grad_value(parameters, clip_value):
+    if isinstance(parameters, torch.Tensor):
+        parameters = [parameters]
+    parameters = list(parameters)
+    while not parameters:
+        pass
+    for p in parameters:
+        if p.grad is not None:
+            p.grad.clamp_(-clip_value, clip_value)
+'''
+
+
+def _student(root: Path, name: str, files: dict[str, str]) -> Path:
+    folder = root / name
+    folder.mkdir()
+    for slug, text in files.items():
+        (folder / f"{slug}.py").write_text(text)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def students(tmp_path_factory) -> list[Path]:
+    root = tmp_path_factory.mktemp("class")
+    ref = {slug: (SOLUTIONS / f"{slug}.py").read_text() for slug in KATAS}
+    mutants = {
+        "clip_grad_norm": ref["clip_grad_norm"].replace("vector_norm(g.detach(), 2.0)", "vector_norm(g.detach(), 1.0)"),
+        "clip_grad_value": ref["clip_grad_value"].replace("clamp_min_(-clip_value).clamp_max_(clip_value)",
+                                                          "clamp_max_(clip_value)"),
+        "clip_by_norm": ref["clip_by_norm"].replace("max(1.0, norm / tau)", "(norm / tau)"),
+    }
+    assert all(mutants[s] != ref[s] for s in KATAS), "the mutants no longer apply to the references"
+    return [
+        _student(root, "correct", ref),
+        _student(root, "mutants", mutants),
+        _student(root, "dies_late", {**ref, "clip_grad_norm": DIES_LATE}),
+        _student(root, "hangs", {**ref, "clip_grad_value": HANGS}),
+        _student(root, "stubs", {s: (PROJECT_ROOT / "exercises" / f"{s}.py").read_text() for s in KATAS}),
+        _student(root, "correct_again", {s: t + "\n# again\n" for s, t in ref.items()}),
+    ]
+
+
+def _verdict(result) -> list[tuple]:
+    return [(k.slug, k.score, k.max_score, k.status.value, k.reason,
+             [(c.name, c.status.value, c.message) for c in k.checks], [d.mistake for d in k.diagnoses])
+            for k in result.katas]
+
+
+def _grade(zygote: Zygote, students: list[Path]) -> list[list[tuple]]:
+    out: dict[int, list[tuple]] = {}
+    grade_many(zygote, list(enumerate(students)), select(KATAS), lambda i, r: out.__setitem__(i, _verdict(r)),
+               GradingSettings(seed=5, examples=6))
+    return [out[i] for i in range(len(students))]
+
+
+def test_scenarios_sent_ahead_grade_like_one_call_per_ask(students: list[Path], monkeypatch) -> None:
+    opened: list[str] = []
+    real_open = runner._open_child
+
+    def counting_open(zygote, kata, source):
+        opened.append(kata.slug)
+        return real_open(zygote, kata, source)
+
+    monkeypatch.setattr(runner, "_open_child", counting_open)
+    prefetch.forget()
+    with Zygote(Limits(call_s=1.0)) as zygote:
+        with prefetch.disabled():
+            per_call = _grade(zygote, students)
+        assert not prefetch._SCRIPTS, "nothing may be recorded while sending ahead is off"
+        primed = _grade(zygote, students[:1])  # records every kata's script from a complete run
+        assert {key[0] for key in prefetch._SCRIPTS} == set(KATAS)
+        opened.clear()
+        ahead = _grade(zygote, students)
+    assert primed[0] == per_call[0]
+    assert ahead == per_call
+    # The child that died on a scenario sent ahead (dies_late) was regraded one call per ask.
+    assert len(opened) == len(students) * len(KATAS) + 1 and opened.count("clip_grad_norm") == len(students) + 1
+    verdicts = dict(zip([s.name for s in students], ahead))
+    died = next(k for k in verdicts["dies_late"] if k[0] == "clip_grad_norm")
+    assert died[3] == "error" and "crash" in died[4]
+    hung = next(k for k in verdicts["hangs"] if k[0] == "clip_grad_value")
+    assert hung[3] == "error" and "timeout" in hung[4]
