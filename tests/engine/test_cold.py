@@ -139,3 +139,14 @@ def test_the_cache_can_be_turned_off(monkeypatch, tmp_path):
     monkeypatch.delenv("GRADKATA_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert cache_root() == tmp_path / "gradkata"
+
+
+def test_a_batch_fork_server_collects_its_katas_and_builds_an_optimizer_only_when_one_is_used():
+    code = ("import sys, os\nimport gradkata.batch.preload as p\n"
+            "print('torch._dynamo' in sys.modules, sorted(p.runner._CHECKS))")
+    env = {**os.environ, "GRADKATA_PRELOAD_KATAS": "clip_grad_norm,clip_grad_value"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert out.strip() == "False ['clip_grad_norm', 'clip_grad_value']"
+    from gradkata.batch.workers import uses_optimizer
+
+    assert uses_optimizer(["train_step_with_clipping"]) and not uses_optimizer(["clip_grad_norm", "clip_by_value"])
