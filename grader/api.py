@@ -19,7 +19,6 @@ from ._errors import UsageError
 from .katas import Kata, all_katas, get
 from .pool import Limits, Zygote
 from .results import KataResult, Status, SubmissionResult
-from .runner import grade_each, max_points, points_of
 from .settings import GradingSettings, new_seed
 from .submission import Source, load
 from .tiers import apply_all
@@ -35,6 +34,8 @@ def select(slugs: Sequence[str] | None) -> list[Kata]:
 
 def _split(katas: list[Kata], sources: dict[str, Source]) -> tuple[dict[str, KataResult], dict[str, bytes | None]]:
     """Early results for katas with no code to run; the code of the others."""
+    from .runner import max_points  # pytest and Hypothesis: imported once the zygote has started
+
     early: dict[str, KataResult] = {}
     runnable: dict[str, bytes | None] = {}
     for kata in katas:
@@ -75,6 +76,8 @@ def grade_many(zygote: Zygote, work: Iterable[tuple[T, Path]], katas: list[Kata]
     :class:`UsageError` is raised and the rest is not graded). ``plugins``:
     extra pytest plugins for the session (e.g. :class:`gradkata.batch.replay.Replay`).
     """
+    from .runner import grade_each, points_of
+
     points_of(katas)
 
     def prepared() -> Iterator[tuple[tuple[T, _Pending], dict[str, bytes | None]]]:
@@ -107,28 +110,38 @@ def grade_submission(zygote: Zygote, path: Path, katas: list[Kata], settings: Gr
 
 
 def grade(paths: Sequence[Path], slugs: Sequence[str] | None = None, settings: GradingSettings | None = None, *,
-          limits: Limits | None = None, require_sandbox: bool = False) -> list[SubmissionResult]:
+          limits: Limits | None = None, require_sandbox: bool = False,
+          keep_examples: bool | None = None) -> list[SubmissionResult]:
     """Grade each submission with one shared warm zygote and one suite session.
 
     ``settings``: seed, examples, worked examples only, tier weights (default:
     a fresh seed and the defaults, :meth:`GradingSettings.create`).
     After the first submission whose property tests pass, later ones meet the
     same recorded examples without drawing them again (:mod:`gradkata.batch.replay`).
-    ``require_sandbox``: raise :class:`SandboxUnavailable` rather than grade
-    when a confinement layer is missing on this machine.
+    ``keep_examples``: also keep them on disk for the next process with the same seed
+    (default: when ``settings`` were given, which names the seed; a fresh random seed
+    is never asked for again). ``require_sandbox``: raise :class:`SandboxUnavailable`
+    rather than grade when a confinement layer is missing on this machine.
     """
-    from .batch.replay import Replay
-
     katas = select(slugs)
+    disk = keep_examples if keep_examples is not None else settings is not None
     settings = settings if settings is not None else GradingSettings.create()
     results: list[SubmissionResult] = []
+    # First, before pytest, Hypothesis and the suites are imported here: the zygote imports
+    # torch on the other core meanwhile.
     zygote = Zygote(limits, drivers=[k.harness for k in katas]).launch()
     try:
+        from .batch.replay import Replay
+        from .hypothesis_pin import pin_generation
+        from .runner import points_of
+
+        pin_generation()  # before collecting: Hypothesis's plugin would harvest local constants then
         points_of(katas)  # collects the suites (importing torch) while the zygote starts on the other core
         if require_sandbox:
             zygote.require_full()
         grade_many(zygote, [(i, Path(p)) for i, p in enumerate(paths)], katas,
-                   lambda _i, r: results.append(r), settings, plugins=[Replay()] if len(paths) > 1 else [])
+                   lambda _i, r: results.append(r), settings,
+                   plugins=[Replay(disk=disk)] if disk or len(paths) > 1 else [])
     finally:
         zygote.close()
     return results

@@ -11,6 +11,8 @@ the global constants Hypothesis ships with still apply.
 
 from __future__ import annotations
 
+import random
+
 from hypothesis.internal.conjecture import providers
 
 _EMPTY = providers.Constants()
@@ -26,3 +28,26 @@ def pin_generation() -> None:
         if providers._get_local_constants is not _no_local_constants:
             providers._get_local_constants = _no_local_constants
             providers.CONSTANTS_CACHE.cache.clear()  # may hold constants drawn from the old pool
+    _register_global_random()
+
+
+def _register_global_random() -> None:
+    """Give Hypothesis its own Random before its first test, without its ``gc.collect()``.
+
+    Hypothesis creates it on the first test of each thread and registers it with
+    ``register_random``, which runs a full garbage collection to check the
+    instance is referenced: 0.2 s with torch loaded, in every process that grades.
+    Here it is referenced (by the thread-local), so registering it directly is
+    what ``register_random`` would do. Versions without these internals keep theirs.
+    """
+    try:
+        from hypothesis import core
+        from hypothesis.internal import entropy
+
+        local = core.threadlocal
+        if getattr(local, "_hypothesis_global_random", None) is None:
+            rng = random.Random()
+            entropy.RANDOMS_TO_MANAGE[next(entropy._RKEY)] = rng
+            local._hypothesis_global_random = rng
+    except (ImportError, AttributeError, TypeError):
+        pass

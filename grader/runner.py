@@ -29,9 +29,10 @@ from .tiers import DEFAULT_POLICY, TierPolicy, apply, tier_of
 
 SUITE_INI = Path(__file__).parent / "katas" / "suite.ini"
 # Plugins the hidden suites do not need; unraisableexception alone costs a
-# full gc.collect() per session.
+# full gc.collect() per session. Blocked installed plugins (xdist, anyio, ...) are not even imported.
 QUIET = [opt for name in ("cacheprovider", "terminal", "logging", "unraisableexception", "threadexception",
-                          "faulthandler", "pastebin", "junitxml", "doctest", "stepwise", "randomly")
+                          "faulthandler", "pastebin", "junitxml", "doctest", "stepwise", "randomly",
+                          "xdist", "xdist.looponfail", "anyio", "platformdirs")
          for opt in ("-p", f"no:{name}")]
 # Plain asserts: the suites report through Mismatch, and rewriting recompiles
 # every suite module in every session. No capture: the suites are trusted and

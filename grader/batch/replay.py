@@ -11,11 +11,22 @@ as hypothesis would. Only plain data (numbers, strings, arrays, containers of
 them) is recorded; a test that draws anything else always runs through
 hypothesis. Recordings are keyed by test, seed and example count, so they
 never cross batches with other settings.
+
+``Replay(disk=True)`` also keeps them on disk (:class:`ReplayStore`), so a
+fresh process with the same seed (``gradkata grade --seed``, ``check``,
+a batch, Gradescope, a notebook server) grades without drawing them again.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,14 +54,189 @@ def freeze_hypothesis_constants() -> None:
     pin_generation()
 
 
-class Replay:
-    """pytest plugin object; one instance per worker process holds its recordings."""
+PACKAGE = Path(__file__).resolve().parent.parent
+CACHE_ENV = "GRADKATA_CACHE"  # a folder for gradkata's cache, or "off"
+MAX_FILE = 8 << 20
 
-    def __init__(self) -> None:
+
+def cache_root() -> Path | None:
+    """``$GRADKATA_CACHE``, else ``$XDG_CACHE_HOME/gradkata``, else ``~/.cache/gradkata``; None when off."""
+    chosen = os.environ.get(CACHE_ENV, "")
+    if chosen.lower() in ("off", "0", "no", "none"):
+        return None
+    if chosen:
+        return Path(chosen)
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "gradkata"
+
+
+def _encode(value: Any) -> Any:
+    """Plain data as JSON, exactly: tuples, dicts, NumPy arrays and scalars are tagged."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int) and type(value) is int:
+        return value
+    if isinstance(value, float) and type(value) is float:
+        return value
+    if isinstance(value, (np.ndarray, np.generic)):
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "biufc":
+            raise TypeError(f"dtype {arr.dtype} is not kept")
+        return {"nd": [arr.dtype.str, list(arr.shape), base64.b64encode(np.ascontiguousarray(arr).tobytes()).decode(),
+                       isinstance(value, np.generic)]}
+    if isinstance(value, (list, tuple)) and type(value) in (list, tuple):
+        return {"tuple" if type(value) is tuple else "list": [_encode(v) for v in value]}
+    if isinstance(value, dict) and type(value) is dict:
+        return {"dict": {str(k): _encode(v) for k, v in value.items()}}
+    raise TypeError(f"{type(value).__name__} is not kept")
+
+
+def _decode(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if not isinstance(value, dict) or len(value) != 1:
+        raise ValueError("not a recorded value")
+    [(tag, body)] = value.items()
+    if tag == "list":
+        return [_decode(v) for v in body]
+    if tag == "tuple":
+        return tuple(_decode(v) for v in body)
+    if tag == "dict":
+        return {str(k): _decode(v) for k, v in body.items()}
+    if tag == "nd":
+        dtype_str, shape, data, scalar = body
+        dtype = np.dtype(str(dtype_str))
+        if dtype.kind not in "biufc":
+            raise ValueError(f"dtype {dtype} is not kept")
+        arr = np.frombuffer(base64.b64decode(data), dtype=dtype).reshape([int(n) for n in shape]).copy()
+        return arr[()] if scalar else arr
+    raise ValueError(f"unknown tag {tag!r}")
+
+
+_DIGESTS: dict[Path, str] = {}
+
+
+def suite_digest(suite: Path) -> str:
+    """A hash of what a suite's draws depend on: its kata's folder and the grader's shared modules."""
+    folder = suite.resolve().parent
+    if folder not in _DIGESTS:
+        h = hashlib.sha256()
+        files = [*folder.rglob("*.py"), *PACKAGE.glob("*.py"), *(PACKAGE / "katas").glob("*.py"),
+                 *(PACKAGE / "batch").glob("*.py")]
+        for path in sorted(set(files)):
+            h.update(str(path.relative_to(PACKAGE) if path.is_relative_to(PACKAGE) else path).encode())
+            h.update(b"\0")
+            h.update(path.read_bytes())
+            h.update(b"\0")
+        _DIGESTS[folder] = h.hexdigest()
+    return _DIGESTS[folder]
+
+
+def _versions() -> list[str]:
+    import hypothesis
+
+    from .._version import __version__
+
+    torch = sys.modules.get("torch")
+    return [__version__, hypothesis.__version__, np.__version__, str(getattr(torch, "__version__", "")),
+            "%d.%d" % sys.version_info[:2]]
+
+
+class ReplayStore:
+    """Recordings on disk, one file per (test, seed, example count, grader sources, versions).
+
+    Only this user's own files are read (owned by this uid, writable by no one
+    else, no symlinks), and only plain data comes out of them (JSON, NumPy
+    arrays of numbers): the sandboxed children run as another uid and cannot
+    write here. A cache that cannot be read or written is no cache, never an error.
+    """
+
+    def __init__(self, root: Path | None) -> None:
+        self.folder = root / "replay" if root is not None else None
+        self.loaded = 0
+        self.saved = 0
+
+    @classmethod
+    def default(cls) -> "ReplayStore":
+        return cls(cache_root())
+
+    def _path(self, key: list) -> tuple[Path, str] | None:
+        if self.folder is None:
+            return None
+        text = json.dumps(key)
+        return self.folder / (hashlib.sha256(text.encode()).hexdigest()[:40] + ".json"), text
+
+    def key(self, item: pytest.Function, seed: Any, examples: Any) -> list:
+        return ["gradkata-replay-1", *_versions(), suite_digest(Path(item.path)), item.nodeid, str(seed),
+                str(examples)]
+
+    def load(self, key: list) -> list[dict[str, Any]] | None:
+        where = self._path(key)
+        if where is None:
+            return None
+        path, text = where
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            if info.st_uid != os.geteuid() or info.st_mode & 0o022 or info.st_size > MAX_FILE:
+                return None
+            with os.fdopen(fd, "rb", closefd=False) as f:
+                data = json.loads(f.read(MAX_FILE + 1))
+            if not isinstance(data, dict) or data.get("key") != text or not isinstance(data.get("examples"), list):
+                return None
+            examples = [_decode(e) for e in data["examples"]]
+            if not all(isinstance(e, dict) for e in examples):
+                return None
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return None
+        finally:
+            os.close(fd)
+        self.loaded += 1
+        return examples
+
+    def save(self, key: list, examples: list[dict[str, Any]]) -> None:
+        where = self._path(key)
+        if where is None:
+            return
+        path, text = where
+        try:
+            body = json.dumps({"key": text, "examples": [_encode(e) for e in examples]}).encode()
+        except (TypeError, ValueError):
+            return
+        if len(body) > MAX_FILE:
+            return
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(body)
+                os.chmod(tmp, 0o600)
+                os.replace(tmp, path)
+            except BaseException:
+                os.unlink(tmp)
+                raise
+        except OSError:
+            return
+        self.saved += 1
+
+
+class Replay:
+    """pytest plugin object; one instance per worker process holds its recordings.
+
+    ``disk``: also read and write them in :class:`ReplayStore` (only for a
+    fixed seed: a fresh random one is never asked for again). ``store``: which.
+    """
+
+    def __init__(self, disk: bool = False, store: ReplayStore | None = None) -> None:
         freeze_hypothesis_constants()
         self.recordings: dict[tuple, list[dict[str, Any]]] = {}
         self.replayed = 0
         self.recorded = 0
+        self.store = store if store is not None else ReplayStore.default() if disk else None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
@@ -63,15 +249,21 @@ class Replay:
         key = (pyfuncitem.nodeid, pyfuncitem.config.getoption("hypothesis_seed", None),
                profile.max_examples if profile is not None else None)
         recording = self.recordings.get(key)
+        disk_key = None
+        if recording is None and self.store is not None:
+            disk_key = self.store.key(pyfuncitem, key[1], key[2])
+            recording = self.store.load(disk_key)
+            if recording is not None:
+                self.recordings[key] = recording
         if recording is not None:
             self.replayed += 1
             for drawn in recording:
                 handle.inner_test(**funcargs, **copy.deepcopy(drawn))
             return True
-        self._record(fn, handle, funcargs, key)
+        self._record(fn, handle, funcargs, key, disk_key)
         return True
 
-    def _record(self, fn, handle, funcargs: dict[str, Any], key: tuple) -> None:
+    def _record(self, fn, handle, funcargs: dict[str, Any], key: tuple, disk_key: list | None = None) -> None:
         examples: list[dict[str, Any]] = []
         plain = [True]
         original = handle.inner_test
@@ -94,3 +286,5 @@ class Replay:
         if plain[0] and examples:
             self.recordings[key] = examples
             self.recorded += 1
+            if self.store is not None and disk_key is not None:
+                self.store.save(disk_key, examples)

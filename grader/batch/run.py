@@ -133,6 +133,7 @@ def _graded(todo: list[tuple[Entry, str]], n: int, katas: list[str], call_s: flo
 
     zygote = Zygote(Limits(call_s=call_s) if call_s else Limits(), drivers=[get(s).harness for s in katas])
     zygote.launch(shares=n)
+    _start_fork_server(katas)
     procs = [ctx.Process(target=workers.grading_worker, daemon=True, args=(
         tasks, results, katas, share, replay, settings, grader_version(katas))) for share in zygote.shares]
     try:
@@ -151,6 +152,27 @@ def _graded(todo: list[tuple[Entry, str]], n: int, katas: list[str], call_s: flo
             if proc.pid is not None:
                 proc.join()
         zygote.close()
+
+
+def _start_fork_server(katas: list[str]) -> None:
+    """Start the fork server now, telling its preload the batch's katas (it collects their suites).
+
+    Only the fork server sees the variable (it inherits this process's environment
+    when it starts); a fork server already running keeps what it preloaded.
+    """
+    from multiprocessing import forkserver
+
+    from .workers import PRELOAD_KATAS_ENV as KATAS_ENV
+
+    before = os.environ.get(KATAS_ENV)
+    os.environ[KATAS_ENV] = ",".join(katas)
+    try:
+        forkserver.ensure_running()
+    finally:
+        if before is None:
+            os.environ.pop(KATAS_ENV, None)
+        else:
+            os.environ[KATAS_ENV] = before
 
 
 def _next(results: Any, procs: list) -> tuple:

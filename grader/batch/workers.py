@@ -19,7 +19,17 @@ if TYPE_CHECKING:
     from ..settings import GradingSettings
 
 _STATE: dict[str, Any] = {}
+PRELOAD_KATAS_ENV = "GRADKATA_PRELOAD_KATAS"  # the batch's katas, for the fork server's preload
 PR_SET_PDEATHSIG = 1
+
+
+def uses_optimizer(slugs: list[str]) -> bool:
+    """Whether a kata's driver builds an optimizer (the trusted side runs the drivers for the oracle)."""
+    from ..katas import get
+    from ..worker.harness import driver_files
+
+    files = driver_files()
+    return any("optim" in files[get(s).harness].read_text() for s in slugs if get(s).harness in files)
 
 
 def _die_with_parent() -> None:
@@ -53,7 +63,9 @@ def init(slugs: list[str], share: Any, replay: bool) -> None:
     if replay:
         from .replay import Replay
 
-        _STATE["plugins"] = [Replay()]
+        # A batch's seed is fixed (stored in the gradebook): its examples are kept on disk, for the
+        # other workers, a re-run with --force, the other shards and the next batch with this seed.
+        _STATE["plugins"] = [Replay(disk=True)]
 
 
 def _unreadable(path: Path, katas, settings: GradingSettings, version: str, reason: str) -> dict:
