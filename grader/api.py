@@ -135,6 +135,10 @@ def grade(paths: Sequence[Path], slugs: Sequence[str] | None = None, settings: G
         from .hypothesis_pin import pin_generation
         from .runner import points_of
 
+        if disk:
+            from . import prefetch
+
+            prefetch.keep_on_disk()  # the scenarios of a fixed seed, for the next process (one request per kata)
         pin_generation()  # before collecting: Hypothesis's plugin would harvest local constants then
         points_of(katas)  # collects the suites (importing torch) while the zygote starts on the other core
         if require_sandbox:

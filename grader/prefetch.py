@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator, Sequence
 
-from .pool import calls_message
+from .pool import call_message, calls_message
+from .worker import wire
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class Script:
 ScriptKey = tuple[str, int, int, bool]  # (kata, seed, examples, visible only)
 _SCRIPTS: dict[ScriptKey, Script] = {}
 _ENABLED = [True]
+_DISK = [False]
+_MISSING: set[ScriptKey] = set()  # looked for on disk and not found: not again in this process
 
 
 def digest(message: bytes) -> bytes:
@@ -43,18 +48,76 @@ def digest(message: bytes) -> bytes:
     return hashlib.blake2b(message, digest_size=16).digest()
 
 
+def keep_on_disk(on: bool = True) -> None:
+    """Also keep scripts in the user's cache (:mod:`gradkata.cache`), for the next process with
+    the same seed: for fixed seeds only (a batch, ``--seed``, ``check``), as a fresh random
+    seed is never asked for again."""
+    _DISK[0] = on
+
+
 def lookup(key: ScriptKey) -> Script | None:
-    return _SCRIPTS.get(key) if _ENABLED[0] else None
+    if not _ENABLED[0]:
+        return None
+    script = _SCRIPTS.get(key)
+    if script is None and _DISK[0] and key not in _MISSING:
+        script = _load(key)
+        if script is None:
+            _MISSING.add(key)
+        else:
+            _SCRIPTS[key] = script
+    return script
 
 
 def record(key: ScriptKey, asked: Sequence[bytes]) -> None:
     """Keep the calls of a complete run (every check ran to its end) as the kata's script."""
     if _ENABLED[0] and key not in _SCRIPTS and asked:
-        _SCRIPTS[key] = Script(tuple(digest(m) for m in asked), calls_message(asked))
+        _SCRIPTS[key] = script = Script(tuple(digest(m) for m in asked), calls_message(asked))
+        if _DISK[0]:
+            _save(key, script)
+
+
+def _path(key: ScriptKey) -> Path | None:
+    from .cache import cache_root, suite_digest, versions
+    from .katas import get
+
+    root = cache_root()
+    if root is None:
+        return None
+    text = json.dumps(["gradkata-script-1", *versions(), suite_digest(get(key[0]).suite_path), *key])
+    return root / "scripts" / (hashlib.sha256(text.encode()).hexdigest()[:40] + ".bin")
+
+
+def _load(key: ScriptKey) -> Script | None:
+    """A kept script, checked: the keys are recomputed from the requests themselves, so a
+    reply can only ever be matched to the request it answers."""
+    from .cache import read_private
+
+    path = _path(key)
+    raw = read_private(path) if path is not None else None
+    if raw is None:
+        return None
+    try:
+        request = wire.decode(raw)
+        requests = request["requests"]
+        if request.get("op") != "calls" or not isinstance(requests, list) or not requests:
+            return None
+        keys = tuple(digest(call_message(str(r["harness"]), r["scenario"])) for r in requests)
+    except (wire.ProtocolError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return Script(keys, raw)
+
+
+def _save(key: ScriptKey, script: Script) -> None:
+    from .cache import write_private
+
+    path = _path(key)
+    if path is not None:
+        write_private(path, script.message)
 
 
 def forget() -> None:
     _SCRIPTS.clear()
+    _MISSING.clear()
 
 
 @contextlib.contextmanager

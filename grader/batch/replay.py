@@ -23,15 +23,14 @@ import base64
 import copy
 import hashlib
 import json
-import os
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import settings
+
+from ..cache import cache_root, read_private, suite_digest, versions, write_private
 
 PLAIN = (str, int, float, bool, type(None), np.ndarray, np.generic)
 
@@ -52,22 +51,6 @@ def freeze_hypothesis_constants() -> None:
     from ..hypothesis_pin import pin_generation
 
     pin_generation()
-
-
-PACKAGE = Path(__file__).resolve().parent.parent
-CACHE_ENV = "GRADKATA_CACHE"  # a folder for gradkata's cache, or "off"
-MAX_FILE = 8 << 20
-
-
-def cache_root() -> Path | None:
-    """``$GRADKATA_CACHE``, else ``$XDG_CACHE_HOME/gradkata``, else ``~/.cache/gradkata``; None when off."""
-    chosen = os.environ.get(CACHE_ENV, "")
-    if chosen.lower() in ("off", "0", "no", "none"):
-        return None
-    if chosen:
-        return Path(chosen)
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "gradkata"
 
 
 def _encode(value: Any) -> Any:
@@ -113,35 +96,6 @@ def _decode(value: Any) -> Any:
     raise ValueError(f"unknown tag {tag!r}")
 
 
-_DIGESTS: dict[Path, str] = {}
-
-
-def suite_digest(suite: Path) -> str:
-    """A hash of what a suite's draws depend on: its kata's folder and the grader's shared modules."""
-    folder = suite.resolve().parent
-    if folder not in _DIGESTS:
-        h = hashlib.sha256()
-        files = [*folder.rglob("*.py"), *PACKAGE.glob("*.py"), *(PACKAGE / "katas").glob("*.py"),
-                 *(PACKAGE / "batch").glob("*.py")]
-        for path in sorted(set(files)):
-            h.update(str(path.relative_to(PACKAGE) if path.is_relative_to(PACKAGE) else path).encode())
-            h.update(b"\0")
-            h.update(path.read_bytes())
-            h.update(b"\0")
-        _DIGESTS[folder] = h.hexdigest()
-    return _DIGESTS[folder]
-
-
-def _versions() -> list[str]:
-    import hypothesis
-
-    from .._version import __version__
-
-    torch = sys.modules.get("torch")
-    return [__version__, hypothesis.__version__, np.__version__, str(getattr(torch, "__version__", "")),
-            "%d.%d" % sys.version_info[:2]]
-
-
 class ReplayStore:
     """Recordings on disk, one file per (test, seed, example count, grader sources, versions).
 
@@ -167,7 +121,7 @@ class ReplayStore:
         return self.folder / (hashlib.sha256(text.encode()).hexdigest()[:40] + ".json"), text
 
     def key(self, item: pytest.Function, seed: Any, examples: Any) -> list:
-        return ["gradkata-replay-1", *_versions(), suite_digest(Path(item.path)), item.nodeid, str(seed),
+        return ["gradkata-replay-1", *versions(), suite_digest(Path(item.path)), item.nodeid, str(seed),
                 str(examples)]
 
     def load(self, key: list) -> list[dict[str, Any]] | None:
@@ -175,25 +129,18 @@ class ReplayStore:
         if where is None:
             return None
         path, text = where
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
-        except OSError:
+        raw = read_private(path)
+        if raw is None:
             return None
         try:
-            info = os.fstat(fd)
-            if info.st_uid != os.geteuid() or info.st_mode & 0o022 or info.st_size > MAX_FILE:
-                return None
-            with os.fdopen(fd, "rb", closefd=False) as f:
-                data = json.loads(f.read(MAX_FILE + 1))
+            data = json.loads(raw)
             if not isinstance(data, dict) or data.get("key") != text or not isinstance(data.get("examples"), list):
                 return None
             examples = [_decode(e) for e in data["examples"]]
             if not all(isinstance(e, dict) for e in examples):
                 return None
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        except (ValueError, TypeError, KeyError, AttributeError):
             return None
-        finally:
-            os.close(fd)
         self.loaded += 1
         return examples
 
@@ -206,20 +153,7 @@ class ReplayStore:
             body = json.dumps({"key": text, "examples": [_encode(e) for e in examples]}).encode()
         except (TypeError, ValueError):
             return
-        if len(body) > MAX_FILE:
-            return
-        try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(body)
-                os.chmod(tmp, 0o600)
-                os.replace(tmp, path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
-        except OSError:
+        if not write_private(path, body):
             return
         self.saved += 1
 

@@ -66,6 +66,9 @@ def init(slugs: list[str], share: Any, replay: bool) -> None:
         # A batch's seed is fixed (stored in the gradebook): its examples are kept on disk, for the
         # other workers, a re-run with --force, the other shards and the next batch with this seed.
         _STATE["plugins"] = [Replay(disk=True)]
+        from .. import prefetch
+
+        prefetch.keep_on_disk()
 
 
 def _unreadable(path: Path, katas, settings: GradingSettings, version: str, reason: str) -> dict:

@@ -132,7 +132,7 @@ def test_an_unwritable_cache_is_no_cache(tmp_path):
 
 
 def test_the_cache_can_be_turned_off(monkeypatch, tmp_path):
-    from gradkata.batch.replay import cache_root
+    from gradkata.cache import cache_root
 
     monkeypatch.setenv("GRADKATA_CACHE", "off")
     assert cache_root() is None

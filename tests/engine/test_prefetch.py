@@ -118,3 +118,44 @@ def test_scenarios_sent_ahead_grade_like_one_call_per_ask(students: list[Path], 
     assert died[3] == "error" and "crash" in died[4]
     hung = next(k for k in verdicts["hangs"] if k[0] == "clip_grad_value")
     assert hung[3] == "error" and "timeout" in hung[4]
+
+
+def _asked() -> list[bytes]:
+    import numpy as np
+
+    from gradkata.pool import call_message
+
+    return [call_message("clip_by_value", {"g": np.arange(n, dtype=np.float64), "c": 1.5}) for n in (1, 3, 5)]
+
+
+def test_a_fixed_seed_script_is_kept_on_disk_and_checked_when_read(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("GRADKATA_CACHE", str(tmp_path))
+    key = ("clip_by_value", 3, 7, False)
+    prefetch.forget()
+    prefetch.keep_on_disk()
+    try:
+        prefetch.record(key, _asked())
+        kept = prefetch.lookup(key)
+        [path] = (tmp_path / "scripts").iterdir()
+        prefetch.forget()
+        assert prefetch.lookup(key) == kept  # read back from disk, keys recomputed from the requests
+        assert prefetch.lookup(("clip_by_value", 4, 7, False)) is None  # another seed: another file
+        prefetch.forget()
+        path.chmod(0o664)  # writable by others: not trusted
+        assert prefetch.lookup(key) is None
+        path.chmod(0o600)
+        prefetch.forget()
+        path.write_bytes(path.read_bytes()[:-5])  # damaged: no script, no error
+        assert prefetch.lookup(key) is None
+    finally:
+        prefetch.keep_on_disk(False)
+        prefetch.forget()
+
+
+def test_nothing_is_written_unless_asked(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("GRADKATA_CACHE", str(tmp_path))
+    prefetch.forget()
+    prefetch.record(("clip_by_value", 3, 7, False), _asked())
+    assert prefetch.lookup(("clip_by_value", 3, 7, False)) is not None
+    assert not (tmp_path / "scripts").exists()
+    prefetch.forget()
