@@ -140,10 +140,7 @@ class Child:
             # A fresh exception each time: re-raising one instance would grow its
             # traceback with every call, and formatting it becomes very slow.
             raise WorkerFault(self.dead.kind, self.dead.message)
-        while self._ahead:  # the child first finishes what it was sent ahead, in order
-            self.in_step = False
-            got, reply = self._read_ahead()
-            self._ready.setdefault(got, deque()).append(reply)
+        self.drain()  # the child first finishes what it was sent ahead, in order
         try:
             wire.send_encoded(self.chan, message)
         except OSError:
@@ -187,13 +184,24 @@ class Child:
                 self._ready.setdefault(got, deque()).append(reply)
         return self.call_encoded(message)  # not sent ahead: e.g. a scenario built from an earlier answer
 
-    def _read_ahead(self) -> tuple[bytes, dict]:
+    def drain(self, within_s: float | None = None) -> None:
+        """Read every reply still owed for scenarios sent ahead (they stay ready to be asked for).
+
+        ``within_s``: give up after that long, killing the child (:class:`WorkerFault`)."""
+        until = time.monotonic() + within_s if within_s is not None else None
+        while self._ahead:
+            self.in_step = False
+            wait = self.limits.call_s if until is None else min(self.limits.call_s, until - time.monotonic())
+            got, reply = self._read_ahead(max(wait, 0.001))
+            self._ready.setdefault(got, deque()).append(reply)
+
+    def _read_ahead(self, timeout: float | None = None) -> tuple[bytes, dict]:
         if self.dead:
             raise WorkerFault(self.dead.kind, self.dead.message)
         key = self._ahead.popleft()
         self._pending[key] -= 1
         try:
-            reply = self._recv(self.limits.call_s)
+            reply = self._recv(self.limits.call_s if timeout is None else timeout)
             problem = reply_problem(reply)
             if problem:
                 self._fail("protocol", problem)

@@ -40,6 +40,10 @@ QUIET = [opt for name in ("cacheprovider", "terminal", "logging", "unraisableexc
 # system calls per test phase, 7 % of a batch.
 BASE_ARGS = ["-c", str(SUITE_INI), "--rootdir", str(SUITE_INI.parent), "--assert=plain", "--capture=no", *QUIET]
 
+# How long a failing kata's child may take to finish the scenarios it was sent ahead and
+# never asked (slower: a fresh child for diagnosis, which costs about this much to start).
+SETTLE_S = 0.25
+
 
 def _register_profile(examples: int) -> str:
     name = f"gradkata-{examples}"
@@ -242,11 +246,30 @@ class SuiteLoop:
                 job.judges[slug] = fresh
                 job.checks.pop(slug, None)
                 judge = self._run(fresh, items)
+        self._settle(job, judge)
         checks = job.checks.get(slug, [])
         if judge.fault is None and not judge.delegated and checks and \
                 all(c.status is Status.PASSED for c in checks):
             prefetch.record(self.script_key(slug), judge.asked)
         judge.asked = []
+
+    @staticmethod
+    def _settle(job: Job, judge: Judge) -> None:
+        """Collect the replies to scenarios sent ahead that the suite never asked for (it stopped
+        early), if the child has them ready. Should one of them kill the child, or keep it busy,
+        no check saw it: diagnosis gets a fresh child that has seen nothing, alive as a
+        call-per-ask run would have left it."""
+        child = judge.child
+        if child is None or child.dead is not None:
+            return
+        try:
+            child.drain(within_s=SETTLE_S)
+        except WorkerFault:
+            fresh = job.respawn(judge.kata.slug) if job.respawn is not None else None
+            child.dead = None  # not the suite's fault: the checks stand
+            if fresh is not None and fresh.child is not None:
+                child.close()
+                judge.child = fresh.child
 
     def _run(self, judge: Judge, items: list[pytest.Item]) -> Judge:
         self.reporter.judges[judge.kata.slug] = judge

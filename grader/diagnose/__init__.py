@@ -23,6 +23,8 @@ from typing import Callable, Iterable
 from .._errors import WorkerFault
 from ..judge import Call, Judge
 from ..katas import Kata
+from ..pool import call_message, calls_message
+from ..prefetch import digest
 from ..mistakes import Mistake, probes
 from ..results import CheckResult, Diagnosis, Status
 from .compare import same, simplify, trusted_outcome
@@ -75,19 +77,41 @@ def _all_not_implemented(checks: list[CheckResult]) -> bool:
     return bool(bad) and all("raised NotImplementedError" in c.message for c in bad)
 
 
+_PROBE_REQUESTS: dict[str, tuple[list[bytes], tuple[bytes, ...], bytes]] = {}
+
+
+def _probe_requests(kata: Kata) -> tuple[list[bytes], tuple[bytes, ...], bytes]:
+    """The probe battery's requests, their hashes and one request for them all (made once per kata)."""
+    if kata.slug not in _PROBE_REQUESTS:
+        messages = [call_message(kata.harness, scenario) for scenario in probes(kata)]
+        _PROBE_REQUESTS[kata.slug] = (messages, tuple(digest(m) for m in messages),
+                                      calls_message(messages) if messages else b"")
+    return _PROBE_REQUESTS[kata.slug]
+
+
 def _asker(judge: Judge) -> Callable[[dict], dict | None]:
     """Calls the candidate's living child directly: probes must not enter the
     judge's log, and a probe that kills the child must not count as a fault of the
-    graded suite (the kata keeps the points its checks earned)."""
+    graded suite (the kata keeps the points its checks earned). The whole battery
+    is sent ahead in one request; each probe's reply is read when asked for."""
     gone = False
+    messages, keys, batch = _probe_requests(judge.kata)
+    by_id = {id(scenario): i for i, scenario in enumerate(probes(judge.kata))}
+    child = judge.child
+    if child is not None and child.dead is None and batch:
+        try:
+            child.prefetch(keys, batch)
+        except WorkerFault:
+            gone, child.dead = True, None
 
     def ask(scenario: dict) -> dict | None:
         nonlocal gone
-        child = judge.child
         if gone or child is None or child.dead is not None:
             return None
+        i = by_id.get(id(scenario))
+        message = messages[i] if i is not None else call_message(judge.kata.harness, scenario)
         try:
-            return child.call(judge.kata.harness, scenario)
+            return child.reply(digest(message) if i is None else keys[i], message)
         except WorkerFault:
             gone, child.dead = True, None  # the suite's verdict stands; the child is already killed
             return None
