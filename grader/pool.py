@@ -9,6 +9,7 @@ its exit status and output are never trusted.
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import signal
 import site
@@ -16,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -224,6 +226,8 @@ class Child:
         return text
 
     def kill(self) -> None:
+        if self.chan.fileno() == -1:
+            return  # killed already (the channel is closed only here)
         try:
             os.kill(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -235,7 +239,46 @@ class Child:
 
     def close(self) -> None:
         self.kill()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        _SWEEPER.remove(self.scratch)
+
+
+class _Sweeper:
+    """Removes dead children's scratch folders on a thread of its own: a removal
+    costs milliseconds of the kernel's time, which the next child need not wait for."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Path | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._pending = 0
+
+    def remove(self, folder: Path) -> None:
+        with self._lock:
+            self._pending += 1
+            self._idle.clear()
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="gradkata-sweeper", daemon=True)
+                self._thread.start()
+        self._queue.put(folder)
+
+    def _run(self) -> None:
+        while True:
+            folder = self._queue.get()
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+            with self._lock:
+                self._pending -= 1
+                if not self._pending:
+                    self._idle.set()
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until every folder handed over so far is gone."""
+        self._idle.wait(timeout)
+
+
+_SWEEPER = _Sweeper()
 
 
 def call_message(harness: str, scenario: dict) -> bytes:
@@ -490,6 +533,7 @@ class Zygote:
 
     def close(self) -> None:
         self._stop()
+        _SWEEPER.flush()
         if self.owned:
             shutil.rmtree(self.root, ignore_errors=True)
 
