@@ -118,11 +118,11 @@ def _share(book: dict[tuple, bool]) -> float:
     return sum(book.values()) / len(book) if book else 0.0
 
 
-def choose(books: dict[str, dict[tuple, bool]], mistakes: list[Mistake], tree: ast.Module | None,
-           pairs: bool = True) -> list[Mistake]:
+def choose(books: dict[str, dict[tuple, bool]], mistakes: list[Mistake], tree: ast.Module | None) -> list[Mistake]:
     """The mistakes to name: the best behavioural match (with its ties), refined by
-    static checks, then a second mistake if one explains most of what the first
-    leaves unexplained (a submission can make two mistakes at once)."""
+    static checks, then a second mistake if one explains what the first leaves
+    unexplained (a submission can make two mistakes at once, :func:`second`); when no
+    single mistake matches, the pair that explains the code together (:func:`best_pair`)."""
     score = {mid: _share(book) for mid, book in books.items()}
     if not score:
         return []
@@ -131,28 +131,10 @@ def choose(books: dict[str, dict[tuple, bool]], mistakes: list[Mistake], tree: a
     best, runner_up = ranked[0], (ranked[1] if len(ranked) > 1 else 0.0)
     if best < MIN_AGREEMENT and not (best >= WEAK_AGREEMENT and best - runner_up >= WEAK_MARGIN):
         # No single mistake explains the code: two at once may (a function can hold two bugs).
-        pair = best_pair(books, score, by_id, tree) if pairs else ()
-        return [by_id[mid] for mid in pair] if pair else []
+        return [by_id[mid] for mid in best_pair(books, score, by_id, tree)]
     matched = refine([m for m in mistakes if score[m.id] >= best - TIE_MARGIN], tree)
-    first = books[matched[0].id]
-    residue = {unit for unit, hit in first.items() if not hit}
-    if len(residue) >= 2:
-        taken = {m.id for m in matched}
-        explains = {mid: sum(book.get(u, False) for u in residue) / len(residue)
-                    for mid, book in books.items() if mid not in taken}
-        # Ties (several mutants leave the same gradients alone) go to the one that fits best overall.
-        extra = max(explains, key=lambda mid: (explains[mid], score[mid]), default=None)
-        if extra is not None and explains[extra] >= MIN_AGREEMENT and (
-                score[extra] >= WEAK_AGREEMENT * 0.8 or _share_apart(books[extra], first) >= MIN_AGREEMENT):
-            matched.append(by_id[extra])
-            return matched
-    if residue and pairs:
-        # The first mistake leaves units unexplained: a second one that the code shows
-        # on its own units (and that keeps everything else consistent) is named too.
-        second = _second(books, matched[0].id, {m.id for m in matched})
-        if second is not None:
-            matched.append(by_id[second])
-    return matched
+    extra = second(books, score, matched[0].id, {m.id for m in matched})
+    return matched + ([by_id[extra]] if extra is not None else [])
 
 
 # Pairs are tried among this many best single matches (cost: K^2 / 2 coverage counts).
@@ -225,24 +207,29 @@ def best_pair(books: dict[str, dict[tuple, bool]], score: dict[str, float], by_i
     return max(close_ones, key=lambda p: (static_vote(p), pairs[p], score[p[0]] + score[p[1]]))
 
 
-def _second(books: dict[str, dict[tuple, bool]], first: str, taken: set[str]) -> str | None:
-    """A second mistake beside ``first``: the pair explains the code, the second adds proof."""
-    alone = _share(books[first])
-    best, best_cover = None, max(MIN_AGREEMENT, alone)
-    for mid, book in books.items():
-        if mid in taken or _proof(book, books[first]) < 2:
+def second(books: dict[str, dict[tuple, bool]], score: dict[str, float], first: str,
+           taken: set[str]) -> str | None:
+    """A second mistake beside ``first``, or None.
+
+    One rule: a candidate shows on its own (at least two units where the code behaves
+    as it and not as ``first``), and with ``first`` it explains the code better than
+    ``first`` alone (:func:`coverage`). Of those, the one that explains most of what
+    ``first`` leaves unexplained wins; a tie (several mutants leave the same gradients
+    alone) goes to the pair that explains the code best, then to the mistake that fits
+    best on its own."""
+    book = books[first]
+    residue = [unit for unit, hit in book.items() if not hit]
+    if not residue:
+        return None
+    floor = max(MIN_AGREEMENT, _share(book))
+    rank: dict[str, tuple[float, float, float]] = {}
+    for mid, other in books.items():
+        if mid in taken or _proof(other, book) < 2:
             continue
-        cover = coverage(books[first], book)
-        if cover > best_cover:
-            best, best_cover = mid, cover
-    return best
-
-
-def _share_apart(book: dict[tuple, bool], first: dict[tuple, bool]) -> float:
-    """A second mistake's agreement on the units the first one does not explain: two
-    mistakes on disjoint behaviours (a missing plot line, a crash on an empty history)
-    disagree with the candidate exactly where the other one shows."""
-    return _share({unit: hit for unit, hit in book.items() if not first.get(unit, False)})
+        cover = coverage(book, other)
+        if cover > floor:
+            rank[mid] = (sum(other.get(u, False) for u in residue) / len(residue), cover, score[mid])
+    return max(rank, key=lambda mid: rank[mid], default=None)
 
 
 def refine(matched: list[Mistake], tree: ast.Module | None) -> list[Mistake]:

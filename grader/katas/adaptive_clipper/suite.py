@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from gradkata.katas._clipper_runs import scenario
 from gradkata.suitekit import Mismatch, close, expect_arrays, fmt_array, fmt_num, fmt_value, number, points, visible
-from gradkata.katas.adaptive_clipper.driver import Scenario
+from gradkata.katas.adaptive_clipper.driver import Observation, Scenario
 
 KATA = "adaptive_clipper"
 
@@ -31,7 +31,7 @@ def pair(call: str, desc: dict) -> tuple[float, float]:
 
 def check(judge, s: Scenario) -> None:
     want, oracle = judge.reference(s), judge.oracle(s)
-    got = judge.candidate(s)
+    got: Observation = judge.candidate(s)
     norms = [pair("reference", r)[0] for r in want["returned"]]
     for t, (g, w) in enumerate(zip(got["returned"], want["returned"])):
         call = f"clipper = {constructor(s)}, then clipper.clip(model) (call {t + 1})"

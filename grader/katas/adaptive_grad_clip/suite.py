@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gradkata.suitekit import Mismatch, close, expect_arrays, fmt_array, fmt_num, points, visible
-from gradkata.katas.adaptive_grad_clip.driver import Scenario
+from gradkata.katas.adaptive_grad_clip.driver import Observation, Scenario
 from gradkata.worker.shapes import Param
 
 KATA = "adaptive_grad_clip"
@@ -51,7 +51,7 @@ def check(judge, s: Scenario) -> None:
     for w, o in zip(want["grads"], oracle["grads"]):
         assert w is None or close(w, o, np.asarray(w).dtype.name), \
             "grader bug: the reference disagrees with timm's rule"
-    got = judge.candidate(s)
+    got: Observation = judge.candidate(s)
     try:
         expect_arrays(call, "grad", got["grads"], want["grads"], oracle["grads"])
     except Mismatch as exc:

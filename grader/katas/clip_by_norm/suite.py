@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from gradkata.suitekit import (Mismatch, close, expect_untouched, first_difference, fmt_array, fmt_num, fmt_value,
                              number, numpy_vectors, points, sanity, trusted_number, visible)
-from gradkata.katas.clip_by_norm.driver import Scenario
+from gradkata.katas.clip_by_norm.driver import Observation, Scenario
 
 KATA = "clip_by_norm"
 parity = pytest.mark.tier("parity")
@@ -104,7 +104,7 @@ def check(judge, s: Scenario) -> None:
     if trusted_number(want_parts[1]) >= 1:
         for w, o in zip(want_parts, oracle_parts):
             sanity(close(w["value"], o["value"], dtype), "reference != torch")
-    got = judge.candidate(s)
+    got: Observation = judge.candidate(s)
     expect_untouched(call, got["g_after"], s["g"])
     parts = _parts(call, got["returned"])
     _expect_array(call, parts[0], want_parts[0]["value"], oracle_parts[0]["value"], dtype)

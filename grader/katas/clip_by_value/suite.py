@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from gradkata.suitekit import (Mismatch, expect_untouched, close, first_difference, fmt_array, fmt_num, fmt_value, numpy_vectors,
                              points, visible)
-from gradkata.katas.clip_by_value.driver import Scenario
+from gradkata.katas.clip_by_value.driver import Observation, Scenario
 
 KATA = "clip_by_value"
 
@@ -35,7 +35,7 @@ def check(judge, s: Scenario, untouched: bool = False) -> None:
     dtype = np.asarray(s["g"]).dtype.name
     want, oracle = judge.reference(s)["returned"]["value"], judge.oracle(s)["returned"]["value"]
     assert close(want, oracle, dtype), "grader bug: reference != torch"
-    got = judge.candidate(s)
+    got: Observation = judge.candidate(s)
     if untouched:
         expect_untouched(call, got["g_after"], s["g"])
     returned = got["returned"]

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from gradkata.perf import PROFILE, measure
 from gradkata.suitekit import (Mismatch, expect_arrays, expect_number, fmt_num, fmt_params, global_norm, param_sets,
                              points, visible)
-from gradkata.katas.clip_grad_norm.driver import Scenario
+from gradkata.katas.clip_grad_norm.driver import Observation, Scenario
 from gradkata.worker.shapes import Param, ParamsScenario
 
 KATA = "clip_grad_norm"
@@ -53,7 +53,7 @@ def check(judge, s: Scenario, judged: str = "grads") -> None:
     returned norm only, so a wrong return value costs the return-value checks and nothing else."""
     call = f"clip_grad_norm({fmt_params(s)}, max_norm={fmt_num(s['max_norm'])})"
     want, oracle = judge.reference(s), judge.oracle(s)
-    got = judge.candidate(s)
+    got: Observation = judge.candidate(s)
     dtype = s.get("torch_dtype") or next((np.asarray(p["grad"]).dtype.name for p in s["params"]
                                           if p["grad"] is not None), "float32")
     if oracle is not None:

@@ -20,7 +20,7 @@ returned while others waited in a collective until it timed out.
 
 from __future__ import annotations
 
-from typing import Required, TypedDict, Union
+from typing import Required, TypedDict, Union, final
 
 import itertools
 import math
@@ -50,6 +50,7 @@ class Scenario(TypedDict, total=False):
     cast: str  # a dtype NumPy lacks ("bfloat16"): the arrays are float32
 
 
+@final
 class Shards(TypedDict):
     returned: list[Value]  # per rank
     grads: list[list[Array | None]]  # per parameter, per rank

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gradkata.suitekit import Mismatch, expect_arrays, expect_number, fmt_array, fmt_num, points, sanity, visible
-from gradkata.katas.clip_grad_norm_distributed.driver import Rank, RankParam, Scenario
+from gradkata.katas.clip_grad_norm_distributed.driver import Rank, RankParam, Observation, Scenario
 
 KATA = "clip_grad_norm_distributed"
 NORM_WHAT = "the global norm of the whole model before clipping, the same on every rank"
@@ -66,7 +66,7 @@ def check(judge, s: Scenario, judged: str = "grads") -> None:
     call = describe_call(s)
     want, oracle = judge.reference(s), judge.oracle(s)
     sanity("deadlock" not in want and "deadlock" not in oracle, "grader bug: the reference deadlocked")
-    got = judge.candidate(s)
+    got: Observation = judge.candidate(s)
     dtype = _dtype(s)
     if "deadlock" in got:
         stuck = got["deadlock"]

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from gradkata.judge import CandidateRaised
 from gradkata.perf import PROFILE, measure
 from gradkata.suitekit import Mismatch, expect_arrays, fmt_num, fmt_params, param_sets, points, visible
-from gradkata.katas.clip_grad_value.driver import Scenario
+from gradkata.katas.clip_grad_value.driver import Observation, Scenario
 from gradkata.worker.shapes import Param, ParamsScenario
 
 KATA = "clip_grad_value"
@@ -50,7 +50,7 @@ def _call(s: Scenario) -> str:
     return f"clip_grad_value({fmt_params(s)}, clip_value={fmt_num(s['clip_value'])})"
 
 
-def _expect_weights_untouched(call: str, got: dict, want: dict) -> None:
+def _expect_weights_untouched(call: str, got: Observation, want: dict) -> None:
     for i, (g, w) in enumerate(zip(got["params"], want["params"])):
         if not np.array_equal(g, w, equal_nan=True):
             raise Mismatch(f"Called {call}. The weights of parameter {i} changed; only .grad may change.")
@@ -64,7 +64,7 @@ def check(judge, s: Scenario) -> None:
     if not _has_grads(s):
         # torch 2.13 raises on this input, the reference does nothing: either is accepted.
         try:
-            got = judge.candidate(s)
+            got: Observation = judge.candidate(s)
         except CandidateRaised as exc:
             if exc.not_implemented:
                 raise

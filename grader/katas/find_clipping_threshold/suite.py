@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from gradkata.katas.find_clipping_threshold.scenarios import scenario
 from gradkata.suitekit import Mismatch, close, fmt_array, fmt_num, fmt_value, number, points, visible
-from gradkata.katas.find_clipping_threshold.driver import Scenario
+from gradkata.katas.find_clipping_threshold.driver import Observation, Scenario
 
 KATA = "find_clipping_threshold"
 
@@ -27,7 +27,7 @@ def _call(s: Scenario) -> str:
             f"criterion=CrossEntropyLoss(), device='cpu'{extra}){stale}")
 
 
-def _expect_weights_untouched(call: str, got: dict, want: dict) -> None:
+def _expect_weights_untouched(call: str, got: Observation, want: dict) -> None:
     for i, (g, w) in enumerate(zip(got["params"], want["params"])):
         if not np.array_equal(g, w):
             how = (f" optimizer.step() was called {got['optimizer_steps']} times." if got["optimizer_steps"]
@@ -68,7 +68,7 @@ def check(judge, s: Scenario) -> None:
         oracle_suggested = number(oracle["returned"]["items"][1])
         assert close(want_norms, oracle_norms) and close(want_suggested, oracle_suggested), \
             "grader bug: reference != torch"
-    got = judge.candidate(s)
+    got: Observation = judge.candidate(s)
     _expect_weights_untouched(call, got, want)
     ret = got["returned"]
     if ret.get("type") not in ("tuple", "list") or ret.get("length") != 2:

@@ -22,7 +22,7 @@ from gradkata.katas.gradient_monitor.scenarios import random_scenario, scenario
 from gradkata._errors import GraderBug
 from gradkata.suitekit import (Mismatch, close, fmt_array, fmt_num, fmt_value, number, points, trusted_number,
                                visible)
-from gradkata.katas.gradient_monitor.driver import Scenario
+from gradkata.katas.gradient_monitor.driver import Observation, Scenario
 
 KATA = "gradient_monitor"
 SUMMARY_KEYS = ("total_steps", "clip_rate", "mean", "max")
@@ -56,7 +56,7 @@ def _trusted_numbers(desc: dict) -> list[float]:
     return values
 
 
-def _check_log(s: Scenario, got: dict, want: dict, oracle: dict | None) -> None:
+def _check_log(s: Scenario, got: Observation, want: dict, oracle: dict | None) -> None:
     for k, (g, w) in enumerate(zip(got["returned"], want["returned"])):
         call = _calls(s, k + 1)
         value, expected = number(g), number(w)
@@ -88,7 +88,7 @@ def _printed_close(value: float, expected: float, resolution: float) -> bool:
     return abs(value - expected) <= resolution * (1 + 1e-9) + 1e-12 or close(value, expected)
 
 
-def _check_summary(s: Scenario, got: dict, want: dict) -> None:
+def _check_summary(s: Scenario, got: Observation, want: dict) -> None:
     call = _calls(s) + "; m.summary()"
     summary = got["summary"]
     printed = got.get("summary_from") == "printed"
@@ -125,7 +125,7 @@ def _has_level(lines: list[dict], level: float) -> bool:
     return any(line["y"].size and close(line["y"], np.full(line["y"].size, level)) for line in lines)
 
 
-def _check_plot(s: Scenario, got: dict, want: dict, threshold_line: bool) -> None:
+def _check_plot(s: Scenario, got: Observation, want: dict, threshold_line: bool) -> None:
     call = _calls(s) + "; m.plot()"
     facts = got["plot"]
     if not facts["is_figure"]:
@@ -152,7 +152,7 @@ def check(judge, s: Scenario, threshold_line: bool = False) -> None:
     if oracle is not None:
         assert close([number(r) for r in want["returned"]], [number(r) for r in oracle["returned"]]), \
             "grader bug: reference != torch"
-    got = judge.candidate(s)
+    got: Observation = judge.candidate(s)
     _check_log(s, got, want, oracle)
     if s.get("then") == "summary":
         _check_summary(s, got, want)

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from gradkata.katas.train_rnn_with_clipping.scenarios import scenario
 from gradkata.suitekit import Mismatch, close, fmt_array, fmt_num, fmt_value, points, tolerance, visible
-from gradkata.katas.train_rnn_with_clipping.driver import Scenario
+from gradkata.katas.train_rnn_with_clipping.driver import Observation, Scenario
 
 KATA = "train_rnn_with_clipping"
 
@@ -39,7 +39,7 @@ def _call(s: Scenario) -> str:
             f"device='cpu'){extra}")
 
 
-def _expect_optimizer(call: str, got: dict, lr: float) -> None:
+def _expect_optimizer(call: str, got: Observation, lr: float) -> None:
     kinds = set(got["optimizers"])
     if kinds and kinds != {"Adam"}:
         raise Mismatch(f"Called {call}. The loop stepped {', '.join(sorted(kinds))}; use "
@@ -57,7 +57,7 @@ def _expect_clipped(call: str, norms: list[float], max_norm: float) -> None:
                            "Clip after loss.backward() and before optimizer.step().")
 
 
-def _expect_steps(call: str, got: dict, want: dict) -> None:
+def _expect_steps(call: str, got: Observation, want: dict) -> None:
     n, m = len(got["norms_at_step"]), len(want["norms_at_step"])
     if n == m:
         return
@@ -69,7 +69,7 @@ def _expect_steps(call: str, got: dict, want: dict) -> None:
                    f"an epoch stops at the first NaN/Inf loss).{hint}")
 
 
-def _expect_validation(call: str, got: dict, s: Scenario) -> None:
+def _expect_validation(call: str, got: Observation, s: Scenario) -> None:
     phase, val_batches, grad_in_val = None, 0, False
     for e in got["events"]:
         if e.startswith("train:"):
@@ -106,7 +106,7 @@ def check(judge, s: Scenario) -> None:
     if oracle is not None:
         assert all(close(w, o, "float32") for w, o in zip(want["params"], oracle["params"])), \
             "grader bug: reference != torch"
-    got = judge.candidate(s)
+    got: Observation = judge.candidate(s)
     if not got["same_model"]:
         raise Mismatch(f"Called {call}. Returned {fmt_value(got['returned'])}, expected the model it trained.")
     _expect_optimizer(call, got, s["lr"])

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from gradkata.suitekit import (Mismatch, close, expect_arrays, expect_number, fmt_num, number, points,
                                trusted_number, visible)
 from gradkata.worker.shapes import ModelSpec
-from gradkata.katas.train_step_accumulate.driver import MicroBatch, Scenario
+from gradkata.katas.train_step_accumulate.driver import MicroBatch, Observation, Scenario
 
 KATA = "train_step_accumulate"
 
@@ -42,7 +42,7 @@ def call_text(s: Scenario, t: int) -> str:
             f"{len(rows)} micro-batches of {rows} rows{limit}) (call {t + 1} of {len(s['steps'])})")
 
 
-def calls_events(obs: dict, t: int) -> list[str]:
+def calls_events(obs: Observation, t: int) -> list[str]:
     starts = obs["step_starts"] + [len(obs["events"])]
     return obs["events"][starts[t]:starts[t + 1]]
 
@@ -53,7 +53,7 @@ def check(judge, s: Scenario, judged: str = "training") -> None:
     want, oracle = judge.reference(s), judge.oracle(s)
     for w, o in zip(want["params"], oracle["params"]):
         assert all(close(a, b) for a, b in zip(w, o)), "grader bug: the reference disagrees with torch"
-    got = judge.candidate(s)
+    got: Observation = judge.candidate(s)
     max_norm = 1.0 if s["max_norm"] is None else s["max_norm"]
     for t in range(len(s["steps"])):
         call = call_text(s, t)
@@ -133,7 +133,7 @@ def test_default_max_norm(judge):
 def test_one_backward_per_micro_batch(judge):
     """Accumulation exists to save memory: each micro-batch's graph is freed by its own backward."""
     s = scenario([[2, 2, 2]], seed=6)
-    got = judge.candidate(s)
+    got: Observation = judge.candidate(s)
     backwards = calls_events(got, 0).count("backward")
     if backwards != 3:
         raise Mismatch(f"Called {call_text(s, 0)}. Observed {backwards} backward passes, expected 3: call "

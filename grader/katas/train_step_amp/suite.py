@@ -8,6 +8,7 @@ classic AMP mistake) clips at max_norm / 65536 and cannot pass for right.
 from __future__ import annotations
 
 import math
+from typing import Any, Mapping
 
 import numpy as np
 from hypothesis import given
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from gradkata.katas.train_step_amp.scenarios import BIG_SCALE, scenario
 from gradkata.suitekit import (Mismatch, close, fmt_array, fmt_num, fmt_value, number, points, tolerance,
                                trusted_number, visible)
-from gradkata.katas.train_step_amp.driver import Scenario
+from gradkata.katas.train_step_amp.driver import Observation, Scenario
 
 KATA = "train_step_amp"
 DEFAULT_MAX_NORM = 1.0
@@ -34,7 +35,7 @@ def _call(s: Scenario, k: int) -> str:
     return f"train_step_amp({args}) (call {k + 1} of {s['x'].shape[0]}{nan})"
 
 
-def _per_call(obs: dict, key: str = "norms_at_step", event: str = "step") -> list[list[float]]:
+def _per_call(obs: Mapping[str, Any], key: str = "norms_at_step", event: str = "step") -> list[list[float]]:
     """Observed values grouped by the call they happened in."""
     events, starts = obs["events"], obs["step_starts"] + [len(obs["events"])]
     values, out, seen = obs[key], [], 0
@@ -122,7 +123,7 @@ def check(judge, s: Scenario, judged: str = "training") -> None:
     """``judged``: "training" compares the steps, the weights and the scale after each call; "returned"
     only the norm each call returns, so a wrong return value costs the return-value check alone."""
     want, oracle = judge.reference(s), judge.oracle(s)
-    got = judge.candidate(s)
+    got: Observation = judge.candidate(s)
     max_norm = DEFAULT_MAX_NORM if s["max_norm"] is None else s["max_norm"]
     got_norms, want_norms = _per_call(got), _per_call(want)
     before = s["scale"]

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from gradkata.suitekit import (Mismatch, close, fmt_array, fmt_num, fmt_value, number, points,
                              tolerance, trusted_number, visible)
-from gradkata.katas.train_step_with_clipping.driver import Scenario
+from gradkata.katas.train_step_with_clipping.driver import Observation, Scenario
 from gradkata.worker.shapes import ModelSpec
 
 KATA = "train_step_with_clipping"
@@ -51,7 +51,7 @@ def _call(s: Scenario, k: int) -> str:
     return f"train_step_with_clipping({args}) (call {k + 1} of {steps}{stale})"
 
 
-def _per_call(obs: dict) -> list[list[float]]:
+def _per_call(obs: Observation) -> list[list[float]]:
     """The gradient norms seen by optimizer.step(), grouped by the call they happened in."""
     events, starts = obs["events"], obs["step_starts"] + [len(obs["events"])]
     norms, out, seen = obs["norms_at_step"], [], 0
@@ -133,7 +133,7 @@ def check(judge, s: Scenario, judged: str = "training") -> None:
     after every call), "returned" the pre-clip norm each call returns, and only that: a wrong return
     value costs the return-value checks, not the training ones."""
     want = judge.reference(s)
-    got = judge.candidate(s)
+    got: Observation = judge.candidate(s)
     max_norm = DEFAULT_MAX_NORM if s["max_norm"] is None else s["max_norm"]
     got_norms, want_norms = _per_call(got), _per_call(want)
     pre_clip = [trusted_number(r) for r in want["returned"]]

@@ -11,7 +11,7 @@ from gradkata.perf import PROFILE, measure
 from gradkata.katas._clipper_runs import scenario
 from gradkata.suitekit import Mismatch, close, expect_arrays, fmt_array, fmt_num, fmt_value, number, points, \
     sanity, visible
-from gradkata.katas.zclip.driver import Scenario
+from gradkata.katas.zclip.driver import Observation, Scenario
 
 KATA = "zclip"
 
@@ -34,7 +34,7 @@ def check(judge, s: Scenario, judged: str = "grads") -> None:
     """``judged``: "grads" compares the gradients after every step, "returned" the norm each step
     returns, and only that: a wrong return value costs the return-value check alone."""
     want, oracle = judge.reference(s), judge.oracle(s)
-    got = judge.candidate(s)
+    got: Observation = judge.candidate(s)
     used = [value("reference", r) for r in want["returned"]]
     for t, (g, w) in enumerate(zip(got["returned"], want["returned"])):
         call = f"clipper = {constructor(s)}, then clipper.step(model) (call {t + 1})"
