@@ -75,6 +75,32 @@ def _accumulate_in_eval_mode(model, optimizer, criterion, micro_batches, max_nor
         model.train()
 
 
+def _clip_every_parameter(model, max_norm):
+    """Clipping by hand over every parameter, as if each had a gradient."""
+    total = torch.sqrt(sum(p.grad.detach().pow(2).sum() for p in model.parameters()))
+    for p in model.parameters():
+        p.grad.detach().mul_(torch.clamp(max_norm / (total + 1e-6), max=1.0))
+    return total
+
+
+def _step_every_parameter(model, optimizer, loss, max_norm=1.0):
+    optimizer.zero_grad()
+    loss.backward()
+    total = _clip_every_parameter(model, max_norm)
+    optimizer.step()
+    return total
+
+
+def _amp_every_parameter(model, optimizer, scaler, loss, max_norm=1.0):
+    optimizer.zero_grad()
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    total = _clip_every_parameter(model, max_norm)
+    scaler.step(optimizer)
+    scaler.update()
+    return total
+
+
 def _catalogued(slug: str, mistake: str) -> dict:
     from gradkata.mistakes import catalogue
 
@@ -97,6 +123,10 @@ OMISSIONS = [
     ("train_step_accumulate", "none-grad-not-skipped", "catalogue", {"test_frozen_and_unused_parameters"}),
     ("train_step_accumulate", "eval-mode", {"train_step_accumulate": _accumulate_in_eval_mode},
      {"test_dropout_model"}),
+    ("train_step_with_clipping", "every-parameter", {"train_step_with_clipping": _step_every_parameter},
+     {"test_frozen_parameters"}),
+    ("train_step_amp", "every-parameter", {"train_step_amp": _amp_every_parameter},
+     {"test_frozen_and_unused_parameters"}),
 ]
 
 

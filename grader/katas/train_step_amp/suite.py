@@ -11,6 +11,7 @@ import math
 from typing import Any, Mapping
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -196,6 +197,14 @@ def test_first_step_overflows(judge):
 @points(1)
 def test_gradients_from_before_are_cleared(judge):
     check(judge, scenario(steps=2, stale=3.0, max_norm=100.0, scale=1.0))
+
+
+@pytest.mark.tier("parity")
+@points(1)
+def test_frozen_and_unused_parameters(judge):
+    """Fine-tuning under AMP: the first layer frozen (requires_grad off) and a parameter the forward never
+    uses keep .grad None; unscale_, the norm, the clipping and the step skip them."""
+    check(judge, scenario(frozen=(0, 1), unused=True, gain=3.0, max_norm=0.5, optimizer="momentum"))
 
 
 @st.composite

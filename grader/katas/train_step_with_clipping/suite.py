@@ -24,7 +24,7 @@ OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD with momentum 0.9", "adam": "Adam"}
 
 
 def scenario(sizes, optimizer="sgd", lr=0.1, steps=3, batch=4, max_norm=1.0, gain=1.0, stale=0.0, seed=0,
-             data_seed=0, same_batch=False, frozen=()) -> Scenario:
+             data_seed=0, same_batch=False, frozen=(), unused=False) -> Scenario:
     """A small tanh MLP (float64) trained for ``steps`` calls on MSE; max_norm None uses the default."""
     rng = np.random.default_rng(data_seed)
     n = 1 if same_batch else steps
@@ -35,6 +35,8 @@ def scenario(sizes, optimizer="sgd", lr=0.1, steps=3, batch=4, max_norm=1.0, gai
     model: ModelSpec = {"sizes": list(sizes), "seed": seed, "gain": gain}
     if frozen:
         model["frozen"] = list(frozen)
+    if unused:
+        model["unused"] = True
     return {"model": model, "optimizer": {"optimizer": optimizer, "lr": lr}, "x": x, "y": y,
             "max_norm": None if max_norm is None else float(max_norm), "stale": stale}
 
@@ -238,5 +240,7 @@ def test_threshold_equal_to_the_gradient_norm(judge):
 @points(1)
 def test_frozen_parameters(judge):
     """Fine-tuning: the first layer frozen (requires_grad off, .grad None): it is skipped by the norm and
-    the clipping and stays as it was; the rest trains clipped, with momentum."""
+    the clipping and stays as it was; the rest trains clipped, with momentum. A parameter the forward never
+    uses keeps .grad None too."""
     check(judge, scenario((4, 6, 2), optimizer="momentum", frozen=(0, 1), gain=3.0, max_norm=0.5))
+    check(judge, scenario((4, 6, 2), optimizer="momentum", unused=True, gain=3.0, max_norm=0.5))
