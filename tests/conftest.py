@@ -1,8 +1,20 @@
-"""Settings for the whole test suite."""
+"""Settings for the whole test suite, a zygote the tests share, and how pytest-xdist spreads the tests.
+
+The suite runs serially (``pytest -q``) or in parallel (``pytest -q -n auto``, what CI runs). Under
+pytest-xdist (``--dist loadgroup``, set in pyproject.toml) every test that uses a module-scoped fixture
+(one grading of a class, a warm server, a notebook run) stays on one worker with the rest of its module,
+so that fixture is built once; every other test is scheduled on its own. Measured in docs/notes/testspeed.md.
+"""
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Iterator
+
+import pytest
+
+if TYPE_CHECKING:
+    from gradkata.pool import Zygote
 
 # `gradkata check` and `grade` would otherwise start (and reuse) a resident grader of this user's, shared
 # across test runs and with the person running them: each test grades in its own process instead. The
@@ -19,3 +31,72 @@ if "GRADKATA_CACHE" not in os.environ:
     _cache = tempfile.mkdtemp(prefix="gradkata-test-cache-")
     os.environ["GRADKATA_CACHE"] = _cache
     atexit.register(shutil.rmtree, _cache, True)
+
+# Under xdist, the modules that take longest are handed out first (longest-first keeps the workers
+# finishing together); the ones made of many short tests go last, where they fill the gaps. Measured
+# serially, under load (docs/notes/testspeed.md). A module not listed keeps its place in between.
+FIRST = [
+    "tests/export/test_nbgrader.py",
+    "tests/notebooks/test_notebooks.py",
+    "tests/katas/test_seed_code_more.py",
+    "tests/engine/test_sessions.py",
+    "tests/batch/test_shards.py",
+    "tests/katas/test_seed_code.py",
+    "tests/batch/test_batch.py",
+    "tests/export/test_gradescope.py",
+    "tests/cli/test_serve.py",
+    "tests/cli/test_streams.py",
+    "tests/cli/test_cli.py",
+    "tests/sandbox/test_sandbox.py",
+]
+LAST = [
+    "tests/katas/test_katas.py",
+    "tests/katas/test_mistakes.py",
+]
+
+SHARED_SCOPES = ("module", "class", "package")
+
+
+def _module(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
+def _uses_a_shared_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    for name in item.fixturenames:  # type: ignore[attr-defined]
+        defs = info.name2fixturedefs.get(name)
+        if defs and defs[-1].scope in SHARED_SCOPES:
+            return True
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _uses_a_shared_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(_module(item)))
+    if hasattr(config, "workerinput"):  # an xdist worker: every worker sorts the same way
+        def rank(item: pytest.Item) -> int:
+            module = _module(item)
+            if module in FIRST:
+                return FIRST.index(module)
+            if module in LAST:
+                return len(FIRST) + 1 + LAST.index(module)
+            return len(FIRST)
+
+        items.sort(key=rank)  # stable: the order within a module stays as collected
+
+
+@pytest.fixture(scope="session")
+def shared_zygote() -> Iterator[Zygote]:
+    """One warm zygote (the default limits, every driver) for the tests that only grade through it.
+
+    Starting one imports torch and sets up the sandbox (seconds each); tests that start, stop, share or
+    kill zygotes on purpose make their own. Under xdist each worker has one.
+    """
+    from gradkata.pool import Zygote
+
+    with Zygote() as z:
+        yield z

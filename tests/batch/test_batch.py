@@ -172,11 +172,10 @@ def test_sigkill_mid_batch_then_resume_loses_and_duplicates_nothing(graded, tmp_
     assert all(scores[f"student{i:02d}"] == scores["alice"] for i in range(4))
 
 
-def test_replay_grades_exactly_like_hypothesis(tmp_path):
+def test_replay_grades_exactly_like_hypothesis(tmp_path, shared_zygote):
     from gradkata.api import grade_submission
     from gradkata.batch.replay import Replay
     from gradkata.katas import get
-    from gradkata.pool import Zygote
 
     (tmp_path / "good.py").write_text(REFERENCE)
     (tmp_path / "bad.py").write_text(BUGGY)
@@ -188,11 +187,11 @@ def test_replay_grades_exactly_like_hypothesis(tmp_path):
                 for k in result.katas]
 
     replay = Replay()
-    with Zygote() as zygote:
-        settings = GradingSettings(seed=9, examples=4)
-        fresh = {n: strip(grade_submission(zygote, tmp_path / n, katas, settings)) for n in ("bad.py", "good.py")}
-        for _ in range(2):
-            for name in ("bad.py", "good.py"):
-                replayed = grade_submission(zygote, tmp_path / name, katas, settings, plugins=[replay])
-                assert strip(replayed) == fresh[name]
+    zygote = shared_zygote
+    settings = GradingSettings(seed=9, examples=4)
+    fresh = {n: strip(grade_submission(zygote, tmp_path / n, katas, settings)) for n in ("bad.py", "good.py")}
+    for _ in range(2):
+        for name in ("bad.py", "good.py"):
+            replayed = grade_submission(zygote, tmp_path / name, katas, settings, plugins=[replay])
+            assert strip(replayed) == fresh[name]
     assert replay.recorded >= 1 and replay.replayed >= 1

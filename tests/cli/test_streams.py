@@ -17,11 +17,28 @@ NOISY = ["train_step_with_clipping", "gradient_monitor", "train_rnn_with_clippin
 LOG_WORDS = ("Epoch", "Gradient norms over", "NaN/Inf loss", "largest pre-clip norm")
 
 
-def _grade(*extra: str) -> subprocess.CompletedProcess[str]:
+def _start(*extra: str) -> subprocess.Popen[str]:
     kata_args = [arg for slug in NOISY for arg in ("--kata", slug)]
-    return subprocess.run([sys.executable, "-m", "gradkata", "grade", str(PROJECT_ROOT / "exercises"), *kata_args,
-                           "--seed", "1", "--examples", "5", *extra],
-                          capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT)
+    return subprocess.Popen([sys.executable, "-m", "gradkata", "grade", str(PROJECT_ROOT / "exercises"), *kata_args,
+                             "--seed", "1", "--examples", "5", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
+
+
+@pytest.fixture(scope="module")
+def graded() -> dict[str, subprocess.CompletedProcess[str]]:
+    """Both command lines, run at once (two processes, each its own grader): the human report, and --json -."""
+    procs = {"report": _start(), "json": _start("--json", "-")}
+    done = {}
+    try:
+        for name, proc in procs.items():
+            out, err = proc.communicate(timeout=300)
+            done[name] = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    return done
 
 
 def _no_training_logs(text: str) -> None:
@@ -30,8 +47,8 @@ def _no_training_logs(text: str) -> None:
 
 
 @pytest.mark.slow
-def test_stdout_is_the_report_only():
-    proc = _grade()
+def test_stdout_is_the_report_only(graded):
+    proc = graded["report"]
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     # The report: a header, then only its own indented lines (a kata line per kata, their
@@ -45,8 +62,8 @@ def test_stdout_is_the_report_only():
 
 
 @pytest.mark.slow
-def test_json_dash_writes_pure_json_to_stdout():
-    proc = _grade("--json", "-")
+def test_json_dash_writes_pure_json_to_stdout(graded):
+    proc = graded["json"]
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)  # the whole of stdout parses: nothing else is there
     assert {t["tags"][0] for t in report["tests"]} == set(NOISY)

@@ -51,26 +51,26 @@ def _verdict(result) -> list[tuple]:
             for k in result.katas]
 
 
-def test_one_session_for_many_grades_like_one_session_each(students: list[Path]) -> None:
+def test_one_session_for_many_grades_like_one_session_each(students: list[Path], shared_zygote: Zygote) -> None:
     katas = select(KATAS)
-    with Zygote() as zygote:
-        apart = [_verdict(grade_submission(zygote, p, katas, GradingSettings(seed=11, examples=5))) for p in students]
-        together: dict[int, list] = {}
-        grade_many(zygote, list(enumerate(students)), katas, lambda i, r: together.__setitem__(i, _verdict(r)),
-                   settings=GradingSettings(seed=11, examples=5), plugins=[Replay()])
+    zygote = shared_zygote
+    apart = [_verdict(grade_submission(zygote, p, katas, GradingSettings(seed=11, examples=5))) for p in students]
+    together: dict[int, list] = {}
+    grade_many(zygote, list(enumerate(students)), katas, lambda i, r: together.__setitem__(i, _verdict(r)),
+               settings=GradingSettings(seed=11, examples=5), plugins=[Replay()])
     assert [together[i] for i in range(len(students))] == apart
     assert apart[1][0][6] == ["clip_grad_value/upper-bound-only"], "a diagnosis is among what is compared"
     scores = [sum(k[1] for k in v) for v in apart]
     assert scores[0] == scores[4] == sum(k[2] for k in apart[0]) and scores[1] < scores[0] and scores[2] < scores[0]
 
 
-def test_an_unreadable_path_is_reported_and_the_rest_graded(students: list[Path], tmp_path: Path) -> None:
+def test_an_unreadable_path_is_reported_and_the_rest_graded(students: list[Path], tmp_path: Path,
+                                                           shared_zygote: Zygote) -> None:
     katas = select(KATAS)
     graded, unreadable = [], []
-    with Zygote() as zygote:
-        grade_many(zygote, [("gone", tmp_path / "nobody"), ("ok", students[0])], katas,
-                   lambda tag, r: graded.append(tag), GradingSettings(seed=1, examples=2),
-                   on_unreadable=lambda tag, path, exc: unreadable.append((tag, str(exc))))
+    grade_many(shared_zygote, [("gone", tmp_path / "nobody"), ("ok", students[0])], katas,
+               lambda tag, r: graded.append(tag), GradingSettings(seed=1, examples=2),
+               on_unreadable=lambda tag, path, exc: unreadable.append((tag, str(exc))))
     assert graded == ["ok"] and unreadable[0][0] == "gone" and "does not exist" in unreadable[0][1]
 
 

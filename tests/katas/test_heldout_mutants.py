@@ -15,7 +15,6 @@ import pytest
 
 from gradkata.diagnose import same_mistake
 from gradkata.katas import get
-from gradkata.pool import Zygote
 from gradkata.results import Status
 from gradkata.runner import grade_sources
 from gradkata.settings import GradingSettings
@@ -26,10 +25,10 @@ CORRECT = sorted((HERE / "correct").glob("*.py"))
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def zygote():
-    with Zygote() as z:
-        yield z
+@pytest.fixture
+def zygote(shared_zygote):
+    """The session's zygote (tests/conftest.py): these tests only grade through it."""
+    return shared_zygote
 
 
 def grade_file(zygote, path: Path):

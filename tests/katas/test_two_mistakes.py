@@ -11,7 +11,6 @@ import pytest
 
 from gradkata.diagnose import same_mistake
 from gradkata.katas import get
-from gradkata.pool import Zygote
 from gradkata.runner import grade_sources
 from gradkata.settings import GradingSettings
 
@@ -71,10 +70,10 @@ def clip_grad_norm(parameters, max_norm):
 }
 
 
-@pytest.fixture(scope="module")
-def zygote():
-    with Zygote() as z:
-        yield z
+@pytest.fixture
+def zygote(shared_zygote):
+    """The session's zygote (tests/conftest.py): these tests only grade through it."""
+    return shared_zygote
 
 
 @pytest.mark.parametrize("key", sorted(TWO), ids=lambda k: "+".join(k[1:]))

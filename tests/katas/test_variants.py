@@ -248,6 +248,6 @@ def test_torch_eps_in_clip_by_norm_is_accepted_under_every_seed():
     from gradkata.runner import check_functions
 
     for seed in (1, 2, 3, 4, 5):
-        checks = check_functions(get("clip_by_norm"), {"clip_by_norm": _by_norm_with_torch_eps}, seed=seed,
-                                 examples=30)
+        checks = check_functions(get("clip_by_norm"), {"clip_by_norm": _by_norm_with_torch_eps},
+                                 GradingSettings(seed=seed, examples=30))
         assert [c.name for c in checks if c.status is not Status.PASSED] == [], seed
