@@ -197,3 +197,29 @@ def test_a_wrong_return_value_keeps_the_gradient_points_under_every_seed(slug, v
         assert all("return" in name for name in failing), "only checks about the return value"
         outcomes.append(sorted((c.name, c.score) for c in checks))
     assert all(o == outcomes[0] for o in outcomes), "the score moved with the seed"
+
+
+def _nothing(*args, **kwargs):
+    return None
+
+
+class _NothingClipper:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def step(self, *args, **kwargs):
+        return None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", sorted(RETURN_CHECKS) + ["find_clipping_threshold"])
+def test_a_function_that_does_nothing_earns_nothing(slug):
+    """With gradient and return value judged apart, a check whose scenario needs no change (small
+    gradients, a norm at the threshold) must hold a second scenario that does: doing nothing earns 0."""
+    kata = get(slug)
+    (name, fn), = kata.reference().items()
+    for seed in SEEDS[:2]:
+        checks = check_functions(kata, {name: _NothingClipper if isinstance(fn, type) else _nothing}, seed=seed,
+                                 examples=10)
+        earned = [c.name for c in checks if c.score > 0]
+        assert earned == [], f"seed {seed}: {earned}"

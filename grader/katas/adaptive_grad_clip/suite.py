@@ -129,6 +129,10 @@ def test_zero_weights_use_the_eps_floor(judge):
 def test_small_gradients_are_left_exactly_alone(judge):
     check(judge, scenario([param([[2.0, 0.0], [0.0, 3.0]], [[0.001, 0.002], [0.003, -0.001]]),
                            param([4.0, 3.0], [0.01, 0.02])]))
+    # A degenerate input alone earns nothing: code that ignores its input
+    # (a do-nothing body) would pass it by construction.
+    # Here row 0 is clipped and row 1, within its limit, must come back exactly as it was.
+    check(judge, scenario([param([[2.0, 0.0], [0.0, 3.0]], [[0.5, 0.0], [0.003, -0.001]])]))
 
 
 @points(1)

@@ -87,6 +87,9 @@ def test_worked_example(judge):
 @points(1)
 def test_small_gradients_are_left_alone(judge):
     check(judge, scenario([[0.3, 0.4], [1.2]], 100.0))
+    # A degenerate input alone earns nothing: code that ignores its input
+    # (a do-nothing body) would pass it by construction.
+    check(judge, scenario([[0.3, 0.4], [1.2]], 0.65))
 
 
 @visible
@@ -153,6 +156,9 @@ def test_all_grads_none_returns_zero(judge):
 @points(1)
 def test_norm_exactly_at_threshold(judge):
     check(judge, scenario([[3.0, 4.0]], 5.0, dtype="float64"))
+    # A degenerate input alone earns nothing: code that ignores its input
+    # (a do-nothing body) would pass it by construction.
+    check(judge, scenario([[3.0, 4.0]], 2.5, dtype="float64"))
 
 
 @points(1)

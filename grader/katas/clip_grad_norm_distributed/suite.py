@@ -99,6 +99,9 @@ def test_worked_example(judge):
 @points(1)
 def test_small_gradients_are_left_alone(judge):
     check(judge, scenario([[[0.3, 0.4]], [[1.2]]], max_norm=100.0))
+    # A degenerate input alone earns nothing: code that ignores its input
+    # (a do-nothing body) would pass it by construction.
+    check(judge, scenario([[[0.3, 0.4]], [[1.2]]], max_norm=0.65))
 
 
 @visible
