@@ -135,17 +135,16 @@ def grade(paths: Sequence[Path], slugs: Sequence[str] | None = None, settings: G
         from .hypothesis_pin import pin_generation
         from .runner import points_of
 
-        if disk:
-            from . import prefetch
-
-            prefetch.keep_on_disk()  # the scenarios of a fixed seed, for the next process (one request per kata)
         pin_generation()  # before collecting: Hypothesis's plugin would harvest local constants then
         points_of(katas)  # collects the suites (importing torch) while the zygote starts on the other core
         if require_sandbox:
             zygote.require_full()
-        grade_many(zygote, [(i, Path(p)) for i, p in enumerate(paths)], katas,
-                   lambda _i, r: results.append(r), settings,
-                   plugins=[Replay(disk=disk)] if disk or len(paths) > 1 else [])
+        from . import prefetch
+
+        with prefetch.kept_on_disk(disk):  # a fixed seed's scenarios, for the next process (one request per kata)
+            grade_many(zygote, [(i, Path(p)) for i, p in enumerate(paths)], katas,
+                       lambda _i, r: results.append(r), settings,
+                       plugins=[Replay(disk=disk)] if disk or len(paths) > 1 else [])
     finally:
         zygote.close()
     return results

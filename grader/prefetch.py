@@ -48,11 +48,22 @@ def digest(message: bytes) -> bytes:
     return hashlib.blake2b(message, digest_size=16).digest()
 
 
-def keep_on_disk(on: bool = True) -> None:
+def keep_on_disk(on: bool = True) -> bool:
     """Also keep scripts in the user's cache (:mod:`gradkata.cache`), for the next process with
     the same seed: for fixed seeds only (a batch, ``--seed``, ``check``), as a fresh random
-    seed is never asked for again."""
-    _DISK[0] = on
+    seed is never asked for again. Returns the previous setting."""
+    before, _DISK[0] = _DISK[0], on
+    return before
+
+
+@contextlib.contextmanager
+def kept_on_disk(on: bool = True) -> Iterator[None]:
+    """:func:`keep_on_disk` for the duration of a ``with`` block."""
+    before = keep_on_disk(on)
+    try:
+        yield
+    finally:
+        keep_on_disk(before)
 
 
 def lookup(key: ScriptKey) -> Script | None:

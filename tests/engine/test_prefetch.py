@@ -132,8 +132,7 @@ def test_a_fixed_seed_script_is_kept_on_disk_and_checked_when_read(tmp_path, mon
     monkeypatch.setenv("GRADKATA_CACHE", str(tmp_path))
     key = ("clip_by_value", 3, 7, False)
     prefetch.forget()
-    prefetch.keep_on_disk()
-    try:
+    with prefetch.kept_on_disk():
         prefetch.record(key, _asked())
         kept = prefetch.lookup(key)
         [path] = (tmp_path / "scripts").iterdir()
@@ -147,15 +146,14 @@ def test_a_fixed_seed_script_is_kept_on_disk_and_checked_when_read(tmp_path, mon
         prefetch.forget()
         path.write_bytes(path.read_bytes()[:-5])  # damaged: no script, no error
         assert prefetch.lookup(key) is None
-    finally:
-        prefetch.keep_on_disk(False)
-        prefetch.forget()
+    prefetch.forget()
 
 
 def test_nothing_is_written_unless_asked(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("GRADKATA_CACHE", str(tmp_path))
     prefetch.forget()
-    prefetch.record(("clip_by_value", 3, 7, False), _asked())
-    assert prefetch.lookup(("clip_by_value", 3, 7, False)) is not None
+    with prefetch.kept_on_disk(False):
+        prefetch.record(("clip_by_value", 3, 7, False), _asked())
+        assert prefetch.lookup(("clip_by_value", 3, 7, False)) is not None
     assert not (tmp_path / "scripts").exists()
     prefetch.forget()

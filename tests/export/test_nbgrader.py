@@ -22,6 +22,7 @@ import pytest
 from gradkata.api import grade
 from gradkata.katas._kata import PROJECT_ROOT
 from gradkata.notebook_check import DEFAULT_SEED, SOCKET_ENV
+from gradkata.settings import GradingSettings
 
 ASSIGNMENT = "01_clipping"
 SLUG = "clip_grad_norm"
@@ -75,7 +76,6 @@ def clip_grad_norm(parameters, max_norm):
 # to report a point; the function itself does nothing. In the kernel, the test cell shows 1.0.
 FORGER_SETUP = '''import gradkata.notebook_check as _nc
 from gradkata.notebook_check import Points as _Points
-from gradkata.settings import GradingSettings
 
 
 class _ForgedLink:
