@@ -1,6 +1,6 @@
 """Settings for the whole test suite, a zygote the tests share, and how pytest-xdist spreads the tests.
 
-The suite runs serially (``pytest -q``) or in parallel (``pytest -q -n auto``, what CI runs). Under
+The suite runs serially (``pytest -q``) or in parallel (``pytest -q -n logical``, what CI runs). Under
 pytest-xdist (``--dist loadgroup``, set in pyproject.toml) every test that uses a module-scoped fixture
 (one grading of a class, a warm server, a notebook run) stays on one worker with the rest of its module,
 so that fixture is built once; every other test is scheduled on its own. Measured in docs/notes/testspeed.md.
