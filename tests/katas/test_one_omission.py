@@ -219,7 +219,7 @@ def test_a_function_that_does_nothing_earns_nothing(slug):
     kata = get(slug)
     (name, fn), = kata.reference().items()
     for seed in SEEDS[:2]:
-        checks = check_functions(kata, {name: _NothingClipper if isinstance(fn, type) else _nothing}, seed=seed,
-                                 examples=10)
+        checks = check_functions(kata, {name: _NothingClipper if isinstance(fn, type) else _nothing},
+                                 GradingSettings(seed=seed, examples=10))
         earned = [c.name for c in checks if c.score > 0]
         assert earned == [], f"seed {seed}: {earned}"
