@@ -7,7 +7,9 @@ in the worker's children.
 
 from __future__ import annotations
 
+import contextlib
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar, cast
@@ -77,30 +79,10 @@ def _kata(item: pytest.Item) -> str:
 
 @dataclass
 class Reporter:
-    """pytest plugin: provides ``judge`` and records outcomes per test."""
+    """Records each check's outcome per kata, for the judges of the submission being graded."""
 
     judges: dict[str, Judge]
     results: dict[str, list[CheckResult]] = field(default_factory=dict)
-
-    @pytest.fixture(scope="module")
-    def judge(self, request: pytest.FixtureRequest) -> Judge:
-        judge = self.judges[request.module.KATA]
-        if judge.child is not None:
-            # Every child is spawned before the first suite runs; its per-kata time
-            # budget must start with its own suite, not with the katas graded before it.
-            judge.child.started = time.monotonic()
-        return judge
-
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        # @given binds settings.default when the suite module is first imported, and the
-        # module stays imported: a suite first loaded by `max_points` (no profile: 100
-        # examples, a 200 ms deadline, an on-disk database) or by an earlier run with
-        # another --examples would keep those. Rebind every property test to this run's
-        # profile. (No suite sets @settings of its own.)
-        for item in items:
-            test = getattr(item, "obj", None)
-            if test is not None and getattr(test, "is_hypothesis_test", False):
-                test._hypothesis_internal_use_settings = settings.default
 
     def record(self, item: pytest.Item, exc: BaseException | None) -> None:
         """One check's outcome: ``exc`` is what the test raised (None: it passed)."""
@@ -132,11 +114,16 @@ class CheckInfo:
 
 
 class _Collector:
+    """pytest plugin of the one collection a process makes of a suite: what `check` lists, and
+    the items themselves, which every later grading runs without another pytest session."""
+
     def __init__(self) -> None:
         self.checks: dict[str, list[CheckInfo]] = {}
+        self.items: dict[str, list[pytest.Function]] = {}
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
+            self.items.setdefault(_kata(item), []).append(cast(pytest.Function, item))
             skip = item.get_closest_marker("skipif")
             if skip is not None and skip.args and skip.args[0] is True:
                 continue
@@ -148,6 +135,7 @@ class _Collector:
 
 
 _CHECKS: dict[str, list[CheckInfo]] = {}
+_ITEMS: dict[str, list[pytest.Function]] = {}
 
 
 def max_points(kata: Kata, policy: TierPolicy = DEFAULT_POLICY) -> float:
@@ -174,6 +162,7 @@ def checks_of(katas: Sequence[Kata]) -> dict[str, list[CheckInfo]]:
         pytest.main([*(str(k.suite_path) for k in unknown), *BASE_ARGS, "--collect-only"], plugins=[collector])
         for kata in unknown:
             _CHECKS[kata.slug] = collector.checks.get(kata.slug, [])
+            _ITEMS[kata.slug] = collector.items.get(kata.slug, [])
     return {k.slug: _CHECKS[k.slug] for k in katas}
 
 
@@ -196,30 +185,24 @@ class Job:
 
 
 class SuiteLoop:
-    """pytest plugin: run the collected suites once per job, for every job the source yields.
+    """Run the collected suites once per job, for every job the source yields.
 
-    Collecting the suites and setting up a session costs about as much as
-    grading a kata; a batch pays it once per worker, not once per submission.
-    pytest collects the suites (markers, parametrisation, Hypothesis settings);
-    each check is then called directly with its ``judge``: pytest's per-item
-    protocol (setup, reports, teardown) cost more than most checks. A check's
-    own call still goes through ``pytest_pyfunc_call``, where the replay plugin sits.
+    pytest collects each suite once per process (markers, parametrisation,
+    Hypothesis's wrappers: :func:`checks_of`); every grading then calls the
+    collected checks directly with their ``judge``, without a pytest session:
+    a session's set-up, and pytest's per-item protocol (set-up, reports,
+    teardown), cost more than most checks. A plugin object's
+    ``pytest_pyfunc_call`` (the example replay) is still offered each call.
     """
 
-    def __init__(self, reporter: Reporter, jobs: Iterator[Job], script_key: Callable[[str], ScriptKey]) -> None:
+    def __init__(self, reporter: Reporter, jobs: Iterator[Job], script_key: Callable[[str], ScriptKey],
+                 plugins: Sequence[object] = ()) -> None:
         self.reporter = reporter
         self.jobs = jobs
         self.script_key = script_key
-        self.ran = False
-        self.error: BaseException | None = None
+        self.calls = [hook for hook in (getattr(p, "pytest_pyfunc_call", None) for p in plugins) if hook]
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtestloop(self, session: pytest.Session) -> bool:
-        self.ran = True
-        by_kata: dict[str, list[pytest.Item]] = {}
-        for item in session.items:
-            if not _skipped(item):
-                by_kata.setdefault(_kata(item), []).append(item)
+    def run(self, by_kata: dict[str, list[pytest.Function]]) -> None:
         try:
             for job in self.jobs:
                 pin_generation()  # same seed, same examples, whatever ran before
@@ -227,14 +210,13 @@ class SuiteLoop:
                 for slug, items in by_kata.items():
                     if slug in job.judges:
                         self._grade_kata(job, slug, items)
-        except BaseException as exc:  # pytest would swallow it (even Ctrl-C): hand it to the caller
-            self.error = exc
+        except BaseException:
             close = getattr(self.jobs, "close", None)
             if close is not None:
                 close()  # the job source's cleanup (killing children) runs now
-        return True
+            raise
 
-    def _grade_kata(self, job: Job, slug: str, items: list[pytest.Item]) -> None:
+    def _grade_kata(self, job: Job, slug: str, items: list[pytest.Function]) -> None:
         judge = self._run(job.judges[slug], items)
         child = judge.child
         if child is not None and child.faulted_ahead and job.respawn is not None:
@@ -271,18 +253,20 @@ class SuiteLoop:
                 child.close()
                 judge.child = fresh.child
 
-    def _run(self, judge: Judge, items: list[pytest.Item]) -> Judge:
+    def _run(self, judge: Judge, items: list[pytest.Function]) -> Judge:
         self.reporter.judges[judge.kata.slug] = judge
         if judge.child is not None:
             # Every child is spawned before the first suite runs; its per-kata time
             # budget must start with its own suite, not with the katas graded before it.
             judge.child.started = time.monotonic()
         for item in items:
-            function = cast(pytest.Function, item)
-            params = function.callspec.params if hasattr(function, "callspec") else {}
-            function.funcargs = {"judge": judge, **params}
+            params = item.callspec.params if hasattr(item, "callspec") else {}
+            item.funcargs = {"judge": judge, **params}
             try:
-                function.runtest()
+                with warnings.catch_warnings():
+                    # What pytest did with suite.ini's filters: a warning is no verdict.
+                    warnings.simplefilter("ignore")
+                    self._call(item)
             except pytest.skip.Exception:
                 continue
             except (KeyboardInterrupt, SystemExit):
@@ -292,26 +276,52 @@ class SuiteLoop:
             else:
                 self.reporter.record(item, None)
             finally:
-                function.funcargs = {}
+                item.funcargs = {}
         return judge
+
+    def _call(self, item: pytest.Function) -> None:
+        for hook in self.calls:
+            if hook(pyfuncitem=item):
+                return
+        item.obj(**{name: item.funcargs[name] for name in item._fixtureinfo.argnames})
+
+
+@contextlib.contextmanager
+def _hypothesis_run(settings_: GradingSettings, items: Iterable[pytest.Function]) -> Iterator[None]:
+    """Hypothesis set as ``--hypothesis-seed`` and ``--hypothesis-profile`` would set it, for
+    this run only (the process's own profile and seed come back after)."""
+    from hypothesis import core
+
+    before_profile, before_seed = settings.get_current_profile_name(), core.global_force_seed
+    settings.load_profile(_register_profile(settings_.examples))
+    setattr(core, "global_force_seed", settings_.seed)  # typed None: only its pytest plugin sets it
+    configs = {id(item.config): item.config for item in items}
+    for config in configs.values():
+        config.option.hypothesis_seed = settings_.seed  # what the replay keys its recordings by
+    for item in items:
+        # @given binds settings.default when the suite module is first imported; rebind every
+        # property test to this run's profile. (No suite sets @settings of its own.)
+        if getattr(item.obj, "is_hypothesis_test", False):
+            item.obj._hypothesis_internal_use_settings = settings.default
+    try:
+        yield
+    finally:
+        settings.load_profile(before_profile)
+        setattr(core, "global_force_seed", before_seed)
 
 
 def run_session(katas: Iterable[Kata], jobs: Iterator[Job], settings: GradingSettings, *,
                 plugins: Sequence[object] = ()) -> None:
-    """One pytest session over the katas' suites, run once per job."""
+    """Run the katas' suites once per job (collected once per process, see :class:`SuiteLoop`)."""
     katas = list(katas)
-    points_of(katas)  # now: max_points must not start a collection inside the session
-    loop = SuiteLoop(Reporter({}), jobs, lambda slug: (slug, settings.seed, settings.examples, settings.visible_only))
-    args = [*(str(k.suite_path) for k in katas), *BASE_ARGS, f"--hypothesis-seed={settings.seed}",
-            f"--hypothesis-profile={_register_profile(settings.examples)}"]
-    if settings.visible_only:
-        args += ["-m", "visible"]
+    checks_of(katas)
+    by_kata = {k.slug: [item for item in _ITEMS[k.slug] if not _skipped(item) and (
+        not settings.visible_only or item.get_closest_marker("visible") is not None)] for k in katas}
+    loop = SuiteLoop(Reporter({}), jobs, lambda slug: (slug, settings.seed, settings.examples, settings.visible_only),
+                     plugins)
     pin_generation()
-    pytest.main(args, plugins=[loop.reporter, loop, *plugins])
-    if loop.error is not None:
-        raise loop.error
-    if not loop.ran:
-        raise AssertionError(f"grader bug: pytest ended before running the suites ({args})")
+    with _hypothesis_run(settings, [item for items in by_kata.values() for item in items]):
+        loop.run(by_kata)
 
 
 def run_suites(judges: dict[str, Judge], katas: Iterable[Kata], settings: GradingSettings, *,
