@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gradkata.api import grade  # noqa: E402
+from gradkata.report.terminal import tier_line  # noqa: E402
 from gradkata.results import Status  # noqa: E402
 from gradkata.settings import GradingSettings  # noqa: E402
 
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         results = grade([FOLDER / r["file"] for r in table], katas, GradingSettings(seed=seed, examples=args.examples))
         for r, res in zip(table, results):
             k = next(k for k in res.katas if k.slug == r["kata"])
-            tiers = " · ".join(f"{n} {t.score:g}/{t.max_score:g}" for n, t in k.tiers.items())
+            tiers = tier_line(k)
             lost = [c.name for c in k.checks if c.tier != "interview" and c.status is not Status.PASSED]
             named = [("advice:" if d.advice else "") + d.mistake.split("/", 1)[1] for d in k.diagnoses]
             interview = k.tiers.get("interview")
