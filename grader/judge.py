@@ -132,7 +132,7 @@ class Call:
 
 @dataclass
 class Judge:
-    """The ``judge`` fixture of a hidden suite, for one kata of one submission."""
+    """The ``judge`` a hidden suite's checks are called with, for one kata of one submission."""
 
     kata: Kata
     child: Child | None

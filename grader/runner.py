@@ -1,8 +1,8 @@
-"""Run the hidden suites against one submission, from the trusted process.
+"""Run the hidden suites against submissions, from the trusted process.
 
-pytest is driven in-process with a reporter plugin object that provides the
-``judge`` fixture and records each test's outcome; student code only ever runs
-in the worker's children.
+pytest collects each suite once per process; the collected checks are then
+called directly, each with the ``judge`` of its kata, and a ``Reporter``
+records each outcome. Student code only ever runs in the worker's children.
 """
 
 from __future__ import annotations
@@ -124,8 +124,7 @@ class _Collector:
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
             self.items.setdefault(_kata(item), []).append(cast(pytest.Function, item))
-            skip = item.get_closest_marker("skipif")
-            if skip is not None and skip.args and skip.args[0] is True:
+            if _skipped(item):
                 continue
             marker = item.get_closest_marker("points")
             doc = (getattr(getattr(item, "obj", None), "__doc__", None) or "").strip().split("\n")[0]

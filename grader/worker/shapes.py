@@ -12,7 +12,7 @@ numbers, strings, lists and dicts, nothing else.
 
 from __future__ import annotations
 
-from typing import Any, Required, TypedDict, final
+from typing import Any, Required, Sequence, TypedDict, final
 
 import numpy as np
 
@@ -70,6 +70,19 @@ class ModelSpec(TypedDict, total=False):
     frozen: list[int]  # parameter indices with requires_grad off
     unused: bool  # a parameter the forward never touches (its grad stays None)
     dropout: float  # a Dropout after each hidden layer
+
+
+def model_spec(sizes: Sequence[int], seed: int = 0, gain: float = 1.0, *, frozen: Sequence[int] = (),
+               unused: bool = False, dropout: float = 0.0) -> ModelSpec:
+    """A :class:`ModelSpec` with only the options asked for (an absent key builds the plain model)."""
+    spec: ModelSpec = {"sizes": list(sizes), "seed": seed, "gain": gain}
+    if frozen:
+        spec["frozen"] = list(frozen)
+    if unused:
+        spec["unused"] = True
+    if dropout:
+        spec["dropout"] = float(dropout)
+    return spec
 
 
 class OptimizerSpec(TypedDict, total=False):

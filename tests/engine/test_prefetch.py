@@ -11,6 +11,8 @@ from gradkata.api import grade_many, select
 from gradkata.katas._kata import PROJECT_ROOT
 from gradkata.pool import Limits, Zygote
 
+from .classes import student, verdict
+
 KATAS = ["clip_grad_norm", "clip_grad_value", "clip_by_norm"]
 SOLUTIONS = PROJECT_ROOT / "solutions"
 
@@ -49,14 +51,6 @@ def clip_grad_value(parameters, clip_value):
 '''
 
 
-def _student(root: Path, name: str, files: dict[str, str]) -> Path:
-    folder = root / name
-    folder.mkdir()
-    for slug, text in files.items():
-        (folder / f"{slug}.py").write_text(text)
-    return folder
-
-
 @pytest.fixture(scope="module")
 def students(tmp_path_factory) -> list[Path]:
     root = tmp_path_factory.mktemp("class")
@@ -69,24 +63,18 @@ def students(tmp_path_factory) -> list[Path]:
     }
     assert all(mutants[s] != ref[s] for s in KATAS), "the mutants no longer apply to the references"
     return [
-        _student(root, "correct", ref),
-        _student(root, "mutants", mutants),
-        _student(root, "dies_late", {**ref, "clip_grad_norm": DIES_LATE}),
-        _student(root, "hangs", {**ref, "clip_grad_value": HANGS}),
-        _student(root, "stubs", {s: (PROJECT_ROOT / "exercises" / f"{s}.py").read_text() for s in KATAS}),
-        _student(root, "correct_again", {s: t + "\n# again\n" for s, t in ref.items()}),
+        student(root, "correct", ref),
+        student(root, "mutants", mutants),
+        student(root, "dies_late", {**ref, "clip_grad_norm": DIES_LATE}),
+        student(root, "hangs", {**ref, "clip_grad_value": HANGS}),
+        student(root, "stubs", {s: (PROJECT_ROOT / "exercises" / f"{s}.py").read_text() for s in KATAS}),
+        student(root, "correct_again", {s: t + "\n# again\n" for s, t in ref.items()}),
     ]
-
-
-def _verdict(result) -> list[tuple]:
-    return [(k.slug, k.score, k.max_score, k.status.value, k.reason,
-             [(c.name, c.status.value, c.message) for c in k.checks], [d.mistake for d in k.diagnoses])
-            for k in result.katas]
 
 
 def _grade(zygote: Zygote, students: list[Path]) -> list[list[tuple]]:
     out: dict[int, list[tuple]] = {}
-    grade_many(zygote, list(enumerate(students)), select(KATAS), lambda i, r: out.__setitem__(i, _verdict(r)),
+    grade_many(zygote, list(enumerate(students)), select(KATAS), lambda i, r: out.__setitem__(i, verdict(r)),
                GradingSettings(seed=5, examples=6))
     return [out[i] for i in range(len(students))]
 

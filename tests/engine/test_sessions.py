@@ -16,16 +16,10 @@ from gradkata.katas._kata import PROJECT_ROOT
 from gradkata.pool import Zygote
 from gradkata.settings import GradingSettings
 
+from .classes import student, verdict
+
 KATAS = ["clip_grad_value", "clip_by_norm"]
 SOLUTIONS = PROJECT_ROOT / "solutions"
-
-
-def _student(root: Path, name: str, files: dict[str, str]) -> Path:
-    folder = root / name
-    folder.mkdir()
-    for slug, text in files.items():
-        (folder / f"{slug}.py").write_text(text)
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -37,26 +31,20 @@ def students(tmp_path_factory) -> list[Path]:
     always = norm.replace("max(1.0, norm / tau)", "(norm / tau)")
     assert one_sided != value and always != norm, "the mutants no longer apply to the references"
     return [
-        _student(root, "correct", {"clip_grad_value": value, "clip_by_norm": norm}),
-        _student(root, "mutants", {"clip_grad_value": one_sided, "clip_by_norm": always}),
-        _student(root, "exits", {"clip_grad_value": "import os\nos._exit(3)\n", "clip_by_norm": norm}),
-        _student(root, "half", {"clip_by_norm": always}),
-        _student(root, "correct_again", {"clip_grad_value": value + "\n# again\n", "clip_by_norm": norm}),
+        student(root, "correct", {"clip_grad_value": value, "clip_by_norm": norm}),
+        student(root, "mutants", {"clip_grad_value": one_sided, "clip_by_norm": always}),
+        student(root, "exits", {"clip_grad_value": "import os\nos._exit(3)\n", "clip_by_norm": norm}),
+        student(root, "half", {"clip_by_norm": always}),
+        student(root, "correct_again", {"clip_grad_value": value + "\n# again\n", "clip_by_norm": norm}),
     ]
-
-
-def _verdict(result) -> list[tuple]:
-    return [(k.slug, k.score, k.max_score, k.status.value, k.reason,
-             [(c.name, c.status.value, c.message) for c in k.checks], [d.mistake for d in k.diagnoses])
-            for k in result.katas]
 
 
 def test_one_session_for_many_grades_like_one_session_each(students: list[Path], shared_zygote: Zygote) -> None:
     katas = select(KATAS)
     zygote = shared_zygote
-    apart = [_verdict(grade_submission(zygote, p, katas, GradingSettings(seed=11, examples=5))) for p in students]
+    apart = [verdict(grade_submission(zygote, p, katas, GradingSettings(seed=11, examples=5))) for p in students]
     together: dict[int, list] = {}
-    grade_many(zygote, list(enumerate(students)), katas, lambda i, r: together.__setitem__(i, _verdict(r)),
+    grade_many(zygote, list(enumerate(students)), katas, lambda i, r: together.__setitem__(i, verdict(r)),
                settings=GradingSettings(seed=11, examples=5), plugins=[Replay()])
     assert [together[i] for i in range(len(students))] == apart
     assert apart[1][0][6] == ["clip_grad_value/upper-bound-only"], "a diagnosis is among what is compared"

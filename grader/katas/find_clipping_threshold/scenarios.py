@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from gradkata.worker.shapes import ModelSpec
+from gradkata.worker.shapes import model_spec
 from gradkata.katas.find_clipping_threshold.driver import Scenario
 
 
@@ -17,11 +17,5 @@ def scenario(sizes=(4, 6, 3), batches=5, batch=4, num_batches=None, gain=1.0, st
     x = rng.normal(size=(batches, batch, sizes[0]))
     x *= np.resize(np.asarray(spread, dtype=np.float64), batches)[:, None, None]
     y = rng.integers(0, sizes[-1], size=(batches, batch))
-    model: ModelSpec = {"sizes": list(sizes), "seed": seed, "gain": gain}
-    if frozen:
-        model["frozen"] = list(frozen)
-    if unused:
-        model["unused"] = True
-    if dropout:
-        model["dropout"] = float(dropout)
+    model = model_spec(sizes, seed, gain, frozen=frozen, unused=unused, dropout=dropout)
     return {"model": model, "x": x, "y": y, "num_batches": num_batches, "stale": stale}

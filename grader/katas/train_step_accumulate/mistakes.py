@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from gradkata.mistakes import maker
-from gradkata.worker.shapes import ModelSpec
+from gradkata.worker.shapes import model_spec
 from gradkata.katas.train_step_accumulate.driver import MicroBatch, Scenario
 
 SLUG = "train_step_accumulate"
@@ -133,9 +133,7 @@ def _probe(rows_per_step, seed, gain, max_norm, optimizer="sgd", stale=0.5, **mo
     rng = np.random.default_rng(seed)
     steps: list[list[MicroBatch]] = [[{"x": rng.normal(size=(r, 3)), "y": 2.0 * rng.normal(size=(r, 2))} for r in rows]
              for rows in rows_per_step]
-    spec: ModelSpec = {"sizes": [3, 5, 2], "seed": seed, "gain": gain}
-    spec.update(model)  # type: ignore[typeddict-item]  # frozen / unused / dropout, as the callers name them
-    return {"model": spec,
+    return {"model": model_spec([3, 5, 2], seed, gain, **model),
             "optimizer": {"optimizer": optimizer, "lr": 0.1}, "criterion": "mse", "steps": steps,
             "max_norm": max_norm, "stale": stale}
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from gradkata.suitekit import (Mismatch, close, expect_arrays, expect_number, fmt_num, number, points,
                                trusted_number, visible)
-from gradkata.worker.shapes import ModelSpec
+from gradkata.worker.shapes import model_spec
 from gradkata.katas.train_step_accumulate.driver import MicroBatch, Observation, Scenario
 
 KATA = "train_step_accumulate"
@@ -23,13 +23,7 @@ def scenario(sizes_per_step, *, seed=0, sizes=(3, 5, 2), gain=1.0, optimizer="sg
     rng = np.random.default_rng(seed)
     steps: list[list[MicroBatch]] = [[{"x": rng.normal(size=(rows, sizes[0])), "y": 2.0 * rng.normal(size=(rows, sizes[-1]))}
               for rows in micro] for micro in sizes_per_step]
-    model: ModelSpec = {"sizes": list(sizes), "seed": seed, "gain": gain}
-    if frozen:
-        model["frozen"] = list(frozen)
-    if unused:
-        model["unused"] = True
-    if dropout:
-        model["dropout"] = float(dropout)
+    model = model_spec(sizes, seed, gain, frozen=frozen, unused=unused, dropout=dropout)
     return {"model": model,
             "optimizer": {"optimizer": optimizer, "lr": lr}, "criterion": criterion, "steps": steps,
             "max_norm": max_norm, "stale": stale}

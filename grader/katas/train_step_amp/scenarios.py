@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from gradkata.katas.train_step_amp.driver import Scenario
-from gradkata.worker.shapes import ModelSpec
+from gradkata.worker.shapes import model_spec
 
 BIG_SCALE = 2.0**16
 
@@ -20,11 +20,7 @@ def scenario(sizes=(4, 6, 2), optimizer="sgd", lr=0.1, steps=3, batch=4, max_nor
     y = rng.normal(size=(steps, batch, sizes[-1])).astype(np.float32)
     if nan_step is not None:
         x[nan_step, 0, 0] = np.nan
-    model: ModelSpec = {"sizes": list(sizes), "seed": seed, "gain": gain}
-    if frozen:
-        model["frozen"] = list(frozen)
-    if unused:
-        model["unused"] = True
+    model = model_spec(sizes, seed, gain, frozen=frozen, unused=unused)
     return {"model": model,
             "optimizer": {"optimizer": optimizer, "lr": lr}, "x": x, "y": y,
             "max_norm": None if max_norm is None else float(max_norm), "scale": float(scale),

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from gradkata.suitekit import (Mismatch, close, fmt_array, fmt_num, fmt_value, number, points,
                              tolerance, trusted_number, visible)
 from gradkata.katas.train_step_with_clipping.driver import Observation, Scenario
-from gradkata.worker.shapes import ModelSpec
+from gradkata.worker.shapes import model_spec
 
 KATA = "train_step_with_clipping"
 DEFAULT_MAX_NORM = 1.0
@@ -32,11 +32,7 @@ def scenario(sizes, optimizer="sgd", lr=0.1, steps=3, batch=4, max_norm=1.0, gai
     y = rng.normal(size=(n, batch, sizes[-1]))
     if same_batch:
         x, y = np.repeat(x, steps, axis=0), np.repeat(y, steps, axis=0)
-    model: ModelSpec = {"sizes": list(sizes), "seed": seed, "gain": gain}
-    if frozen:
-        model["frozen"] = list(frozen)
-    if unused:
-        model["unused"] = True
+    model = model_spec(sizes, seed, gain, frozen=frozen, unused=unused)
     return {"model": model, "optimizer": {"optimizer": optimizer, "lr": lr}, "x": x, "y": y,
             "max_norm": None if max_norm is None else float(max_norm), "stale": stale}
 
