@@ -6,7 +6,7 @@ and catalogues build its scenarios here, so the format has one writer.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Iterable
 
 import numpy as np
 

@@ -8,8 +8,6 @@ positionally). The return value is not observed: timm's function returns None.
 
 from __future__ import annotations
 
-from typing import Required
-
 from gradkata.worker.shapes import ParamsObservation, ParamsScenario
 from gradkata.worker.harness import _params
 
