@@ -153,9 +153,27 @@ class Judge:
         # message by "HypothesisWarning: Generating overly large repr".
         printer.text(f"Judge({self.kata.slug})")
 
+    # Set when the kata is graded and diagnosed (:meth:`end`): a shared child's later katas
+    # may kill it, which is no fault of this one.
+    ended: bool = field(default=False, repr=False)
+    _fault: WorkerFault | None = field(default=None, repr=False)
+    output: str = field(default="", repr=False)
+    # Where this kata's output begins in a shared child's log, after the imports' ``head`` bytes.
+    output_from: int = field(default=0, repr=False)
+    output_head: int = field(default=0, repr=False)
+
     @property
     def fault(self) -> WorkerFault | None:
+        if self.ended:
+            return self._fault
         return self.child.dead if self.child else None
+
+    def end(self) -> None:
+        """The kata is done: keep its fault and its output as they are now."""
+        if not self.ended:
+            self._fault = self.fault
+            self.output = self.child.output(self.output_from, self.output_head) if self.child else ""
+            self.ended = True
 
     def candidate(self, scenario: dict) -> dict:
         if self.child is None:

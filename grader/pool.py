@@ -77,6 +77,16 @@ class Limits:
                 "collective_s": self.collective_s}
 
 
+@dataclass(frozen=True)
+class Module:
+    """One kata's file of a submission, as a child imports it."""
+
+    module: str
+    source: bytes
+    functions: tuple[str, ...]
+    harness: str
+
+
 @dataclass
 class Child:
     """One sandboxed child holding one imported submission."""
@@ -99,6 +109,9 @@ class Child:
     # The child died on a scenario read ahead of the asks: the verdict may not name
     # the scenario a call-per-ask run would have died on (the runner regrades per call).
     faulted_ahead: bool = False
+    # Several katas of one submission, graded one after the other (Zygote.spawn_shared).
+    shared: bool = False
+    _closed: bool = False
 
     def _recv(self, timeout: float) -> Any:
         remaining = self.limits.kata_s - (time.monotonic() - self.started)
@@ -120,6 +133,12 @@ class Child:
         raise self.dead
 
     def handshake(self) -> dict:
+        """Wait until the child is confined and has imported its one module: that module's message."""
+        return self.confined_then()
+
+    def confined_then(self) -> dict:
+        """Wait until the child is confined and has imported its first module: that module's message
+        (a shared child's next modules: :meth:`imported`)."""
         confined = self._recv(self.limits.import_s)
         if isinstance(confined, dict) and confined.get("stage") == "sandbox":
             self._fail("sandbox", f"the sandbox could not be set up ({str(confined.get('error'))[:500]}); "
@@ -128,10 +147,19 @@ class Child:
                 or not isinstance(confined.get("layers"), list):
             self._fail("protocol", "unexpected first message")
         self.layers = [str(x) for x in confined["layers"]]
+        return self.imported()
+
+    def imported(self) -> dict:
+        """The next module's import: ``{"stage": "ready", "found": {...}}`` or ``{"stage": "import", "error": ...}``
+        (each module has the import budget to itself)."""
         ready = self._recv(self.limits.import_s)
         if not isinstance(ready, dict) or ready.get("stage") not in ("ready", "import"):
             self._fail("protocol", "unexpected handshake")
         return ready
+
+    def usable(self) -> bool:
+        """Alive and not killed: a shared child's next kata may use it."""
+        return self.dead is None and self.chan.fileno() != -1
 
     def call(self, harness: str, scenario: dict) -> dict:
         return self.call_encoded(call_message(harness, scenario))
@@ -212,12 +240,24 @@ class Child:
             raise
         return key, reply
 
-    def output(self) -> str:
-        """The first few KiB the child printed (for the report only)."""
+    def output_size(self) -> int:
+        """How many bytes the child has printed so far (where a shared child's next kata begins)."""
+        try:
+            return (self.scratch / "output.log").stat().st_size
+        except OSError:
+            return 0
+
+    def output(self, since: int = 0, head: int = 0) -> str:
+        """The first few KiB the child printed (for the report only). A shared child's kata:
+        the first ``head`` bytes (its imports), then what was printed from ``since`` on."""
         path = self.scratch / "output.log"
+        cap = self.limits.output_kib * 1024 + 1
         try:
             with open(path, "rb") as fh:
-                data = fh.read(self.limits.output_kib * 1024 + 1)
+                data = fh.read(min(head, cap) if since > head else cap)
+                if since > head:
+                    fh.seek(since)
+                    data += fh.read(cap - len(data))
         except OSError:
             return ""
         text = data[: self.limits.output_kib * 1024].decode("utf-8", "replace")
@@ -239,7 +279,9 @@ class Child:
 
     def close(self) -> None:
         self.kill()
-        _SWEEPER.remove(self.scratch)
+        if not self._closed:  # a shared child is closed by each of its katas
+            self._closed = True
+            _SWEEPER.remove(self.scratch)
 
 
 class _Sweeper:
@@ -507,18 +549,44 @@ class Zygote:
             self.restart()  # one retry on a fresh zygote; a second failure is the grader's own
             return self._spawn(source, module=module, functions=functions, forbid=forbid, harness=harness)
 
+    def spawn_shared(self, modules: Sequence[Module], *, forbid: Sequence[str] = ()) -> Child:
+        """Fork one child that imports several katas' modules of one submission, each as a module
+        of its own, in order; read each one's import with :meth:`Child.confined_then`, then
+        :meth:`Child.imported`. Calls name their kata by its driver (every module has its own)."""
+        self.wait()
+        if not self.alive():
+            self.restart() if self.proc is not None or not self.owned else self.start()
+        try:
+            child = self._spawn_job(modules, forbid=forbid, shared=True)
+        except WorkerStartError:
+            self.restart()
+            child = self._spawn_job(modules, forbid=forbid, shared=True)
+        child.shared = True
+        return child
+
     def _spawn(self, source: str | bytes, *, module: str, functions: list[str], forbid: Sequence[str] = (),
                harness: str | None = None) -> Child:
+        data = source.encode() if isinstance(source, str) else source
+        return self._spawn_job([Module(module, data, tuple(functions), harness or "")], forbid=forbid,
+                               shared=False)
+
+    def _spawn_job(self, modules: Sequence[Module], *, forbid: Sequence[str], shared: bool) -> Child:
         self._count += 1
         scratch = self.root / "jobs" / f"{self.tag}{self._count:06d}"
         scratch.mkdir(mode=0o700)
-        data = source.encode() if isinstance(source, str) else source
-        (scratch / f"{module}.py").write_bytes(data)
+        for m in modules:
+            (scratch / f"{m.module}.py").write_bytes(m.source)
         if self.control is None:  # spawn() starts the zygote first, so only a stop in between gets here
             raise WorkerStartError("the zygote has no control channel: call start() before spawning a child")
-        job = {"scratch": str(scratch), "source": f"{module}.py", "module": module,
-               "functions": list(functions), "forbid": list(forbid), "limits": self.limits.for_child(),
-               "harness": harness}
+        job: dict[str, Any] = {"scratch": str(scratch), "forbid": list(forbid), "limits": self.limits.for_child()}
+        if shared:
+            job["harness"] = None  # no driver of its own (a driver that needs loopback ranks never shares)
+            job["modules"] = [{"source": f"{m.module}.py", "module": m.module, "functions": list(m.functions),
+                               "harness": m.harness} for m in modules]
+        else:
+            (only,) = modules
+            job.update({"source": f"{only.module}.py", "module": only.module, "functions": list(only.functions),
+                        "harness": only.harness or None})
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             socket.send_fds(self.control, [wire.encode({"op": "spawn", "job": job})], [theirs.fileno()])

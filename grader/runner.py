@@ -23,7 +23,7 @@ from .hypothesis_pin import pin_generation
 from .judge import CandidateRaised, Delegated, Judge
 from .katas import Kata
 from . import prefetch
-from .pool import Child, Zygote
+from .pool import Child, Module, Zygote
 from .prefetch import ScriptKey
 from .results import CheckResult, KataResult, Status
 from .settings import GradingSettings
@@ -181,6 +181,9 @@ class Job:
     judges: dict[str, Judge]
     checks: dict[str, list[CheckResult]] = field(default_factory=dict)
     respawn: Callable[[str], Judge | None] | None = None
+    # Called before and after each kata's suite (a kata ``begin`` removes from ``judges`` is not run).
+    begin: Callable[[str], None] | None = None
+    end: Callable[[str], None] | None = None
 
 
 class SuiteLoop:
@@ -207,8 +210,12 @@ class SuiteLoop:
                 pin_generation()  # same seed, same examples, whatever ran before
                 self.reporter.judges, self.reporter.results = job.judges, job.checks
                 for slug, items in by_kata.items():
+                    if slug in job.judges and job.begin is not None:
+                        job.begin(slug)
                     if slug in job.judges:
                         self._grade_kata(job, slug, items)
+                        if job.end is not None:
+                            job.end(slug)
         except BaseException:
             close = getattr(self.jobs, "close", None)
             if close is not None:
@@ -348,25 +355,90 @@ def _open_child(zygote: Zygote, kata: Kata, source: bytes) -> tuple[Child | None
     try:
         ready = child.handshake()
     except WorkerFault as fault:
-        advice = f"{TOP_LEVEL} (" if fault.kind in ("timeout", "kata-timeout", "crash") else ""
-        return None, _ImportFailed(kata.slug, 0.0, 0.0, Status.ERROR,
-                                   f"{advice}{fault.kind} while importing: {fault.message}{')' if advice else ''}",
-                                   output=child.output())
+        return None, _import_died(kata, fault, child.output())
+    result = _not_ready(kata, ready)
+    if result is not None:
+        child.close()
+        return None, result
+    return child, None
+
+
+def _import_died(kata: Kata, fault: WorkerFault, output: str) -> KataResult:
+    advice = f"{TOP_LEVEL} (" if fault.kind in ("timeout", "kata-timeout", "crash") else ""
+    return _ImportFailed(kata.slug, 0.0, 0.0, Status.ERROR,
+                         f"{advice}{fault.kind} while importing: {fault.message}{')' if advice else ''}",
+                         output=output)
+
+
+def _not_ready(kata: Kata, ready: dict) -> KataResult | None:
+    """The early result of a kata whose module imported as ``ready`` says (None: it can be graded)."""
     if ready.get("stage") == "import":
         err = CandidateRaised(ready.get("error") or {})
-        child.close()
-        return None, _ImportFailed(kata.slug, 0.0, 0.0, Status.ERROR, f"importing your file {err}")
+        return _ImportFailed(kata.slug, 0.0, 0.0, Status.ERROR, f"importing your file {err}")
     found = ready.get("found", {})
     missing = [n for n in kata.functions if found.get(n) == "missing"]
     if missing:
-        child.close()
-        return None, KataResult(kata.slug, 0.0, 0.0, Status.NOT_ATTEMPTED,
-                                f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not defined")
+        return KataResult(kata.slug, 0.0, 0.0, Status.NOT_ATTEMPTED,
+                          f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not defined")
     wrong = [n for n in kata.functions if found.get(n) != "callable"]
     if wrong:
+        return KataResult(kata.slug, 0.0, 0.0, Status.ERROR, f"{', '.join(wrong)} is not a function")
+    return None
+
+
+def _open_shared(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes | None],
+                 ) -> tuple[dict[str, Judge], dict[str, KataResult], list[Kata]]:
+    """One child for several katas of a submission: judges for the katas whose module imported,
+    early results for the others, and the katas left to children of their own.
+
+    Should the child die importing a module (a timeout, a crash), that kata gets the verdict a
+    child of its own would give, and the group's other katas are left to children of their own.
+    """
+    modules = [Module(k.slug, cast(bytes, sources[k.slug]), tuple(k.functions), k.harness) for k in katas]
+    child = zygote.spawn_shared(modules, forbid=list(katas[0].forbid))
+    judges: dict[str, Judge] = {}
+    early: dict[str, KataResult] = {}
+    for i, kata in enumerate(katas):
+        try:
+            ready = child.confined_then() if i == 0 else child.imported()
+        except WorkerFault as fault:
+            early[kata.slug] = _import_died(kata, fault, child.output())
+            child.close()
+            return {}, early, [k for k in katas if k.slug not in early]
+        result = _not_ready(kata, ready)
+        if result is not None:
+            early[kata.slug] = result
+        else:
+            judges[kata.slug] = Judge(kata, child)
+    if not judges:
         child.close()
-        return None, KataResult(kata.slug, 0.0, 0.0, Status.ERROR, f"{', '.join(wrong)} is not a function")
-    return child, None
+    head = child.output_size()
+    for judge in judges.values():
+        judge.output_head = judge.output_from = head
+    return judges, early, []
+
+
+# Katas of one submission that may share a child: same forbidden functions, and a driver
+# without loopback ranks (those set up a network of their own). Off: one child per kata.
+_SHARE = [True]
+
+
+@contextlib.contextmanager
+def child_per_kata() -> Iterator[None]:
+    """Grade every kata in a child of its own (the path shared children are compared with)."""
+    before, _SHARE[0] = _SHARE[0], False
+    try:
+        yield
+    finally:
+        _SHARE[0] = before
+
+
+def _share_key(kata: Kata) -> tuple[str, ...] | None:
+    from .worker.harness import load
+
+    if not _SHARE[0] or getattr(load(kata.harness), "LOOPBACK", False):
+        return None
+    return tuple(kata.forbid)
 
 
 def _conclude(kata: Kata, judge: Judge, checks: list[CheckResult], output: str, elapsed: float,
@@ -407,15 +479,40 @@ def _not_implemented(judge: Judge, check: CheckResult) -> bool:
 def _open_children(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes | None],
                    scripts: Callable[[str], prefetch.Script | None] = lambda slug: None,
                    ) -> tuple[dict[str, Judge], dict[str, KataResult]]:
-    """A judge per kata whose code imported; an early result for every other kata."""
+    """A judge per kata whose code imported; an early result for every other kata.
+
+    Katas that may share a child (:func:`_share_key`) get one child for all of them; a child of
+    its own is sent its kata's script now, a shared one as each kata's suite begins."""
     judges: dict[str, Judge] = {}
     early: dict[str, KataResult] = {}
     # A file whose import failed (it timed out, crashed or raised) is not imported again for the
     # next kata it holds: one file with a training loop at top level cost the import timeout once
     # per kata (131 s for 13 katas). Every kata of that file gets the same verdict at once.
     failed: dict[bytes, KataResult] = {}
+    groups: dict[tuple[str, ...], list[Kata]] = {}
+    for kata in katas:
+        key = _share_key(kata) if sources.get(kata.slug) is not None else None
+        if key is not None:
+            groups.setdefault(key, []).append(kata)
+    shared = {k.slug: group for group in groups.values() if len(group) > 1 for k in group}
+
+    def settle(kata: Kata, result: KataResult) -> None:
+        if isinstance(result, _ImportFailed):
+            failed[cast(bytes, sources[kata.slug])] = result
+        early[kata.slug] = KataResult(kata.slug, 0.0, max_points(kata), result.status, result.reason,
+                                      output=result.output)
+
+    def send(slug: str) -> None:
+        script = scripts(slug)
+        child = judges[slug].child
+        if child is not None and script is not None:
+            # Sent now: the child answers while the next katas' children start.
+            child.prefetch(script.keys, script.message)
+
     try:
         for kata in katas:
+            if kata.slug in judges or kata.slug in early:
+                continue  # opened with its group
             source = sources.get(kata.slug)
             if source is None:
                 early[kata.slug] = KataResult(kata.slug, 0.0, max_points(kata), Status.NOT_ATTEMPTED,
@@ -426,22 +523,33 @@ def _open_children(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes |
                 early[kata.slug] = KataResult(kata.slug, 0.0, max_points(kata), first.status, first.reason,
                                               output=first.output)
                 continue
+            group = [k for k in shared.get(kata.slug, []) if sources.get(k.slug) not in failed]
+            if len(group) > 1:
+                opened, results, left = _open_shared(zygote, group, sources)
+                for slug, done in results.items():
+                    settle(by_slug(katas, slug), done)
+                judges.update(opened)  # their scripts are sent as each kata begins (_Turn.begin)
+                for other in left:  # the shared child died importing: children of their own
+                    shared.pop(other.slug, None)
+                if kata not in left:
+                    continue
+                if source in failed:  # the file that killed it holds this kata too
+                    settle(kata, failed[source])
+                    continue
             child, result = _open_child(zygote, kata, source)
             if result is not None:
-                if isinstance(result, _ImportFailed):
-                    failed[source] = result
-                early[kata.slug] = KataResult(kata.slug, 0.0, max_points(kata), result.status, result.reason,
-                                              output=result.output)
+                settle(kata, result)
             else:
                 judges[kata.slug] = Judge(kata, child)
-                script = scripts(kata.slug)
-                if child is not None and script is not None:
-                    # Sent now: the child answers while the next katas' children start.
-                    child.prefetch(script.keys, script.message)
+                send(kata.slug)
     except BaseException:
         _close(judges)
         raise
     return judges, early
+
+
+def by_slug(katas: list[Kata], slug: str) -> Kata:
+    return next(k for k in katas if k.slug == slug)
 
 
 def _close(judges: dict[str, Judge]) -> None:
@@ -450,25 +558,83 @@ def _close(judges: dict[str, Judge]) -> None:
             judge.child.close()
 
 
-def _finish(katas: list[Kata], judges: dict[str, Judge], job: Job, sources: dict[str, bytes | None],
+def _finish(katas: list[Kata], judges: dict[str, Judge], job: Job, diagnoses: dict[str, list],
             early: dict[str, KataResult], started: float, policy: TierPolicy = DEFAULT_POLICY) -> list[KataResult]:
-    try:
-        # While the children live: diagnosis may put probes to a failing candidate.
-        diagnoses = diagnose_all(judges, job.checks, sources)
-    finally:
-        for judge in judges.values():
-            if judge.child is not None:
-                judge.child.kill()
+    for judge in judges.values():
+        judge.end()  # each was ended as its suite finished, unless the session stopped half-way
+        if judge.child is not None:
+            judge.child.kill()
     elapsed = time.perf_counter() - started
     results = {slug: apply(policy, r, tier_points(slug)) for slug, r in early.items()}
     for slug, judge in judges.items():
         kata = judge.kata
         if judge.child is None:  # _open_children gives every judge here its child
             raise GraderBug(f"grader bug: the judge of {slug} has no worker child")
-        results[slug] = _conclude(kata, judge, job.checks.get(slug, []), judge.child.output(),
+        results[slug] = _conclude(kata, judge, job.checks.get(slug, []), judge.output,
                                   elapsed / max(len(judges), 1), policy)
         results[slug].diagnoses = diagnoses.get(slug, [])
     return [results[k.slug] for k in katas]  # the caller closes the children (and removes their scratch)
+
+
+class _Turn:
+    """One submission's katas, one after the other: a kata whose child is shared with the
+    katas before it starts where they left it, or on a child of its own when they killed it;
+    each kata is diagnosed as soon as its suite is done (while its child lives)."""
+
+    def __init__(self, zygote: Zygote, by_slug: dict[str, Kata], sources: dict[str, bytes | None],
+                 judges: dict[str, Judge], early: dict[str, KataResult],
+                 scripts: Callable[[str], prefetch.Script | None]) -> None:
+        self.zygote, self.by_slug, self.sources = zygote, by_slug, sources
+        self.judges, self.early, self.scripts = judges, early, scripts
+        self.job = Job(judges, respawn=self.respawn, begin=self.begin, end=self.end)
+        self.diagnoses: dict[str, list] = {}
+        self.retired: list[Child] = []
+
+    def respawn(self, slug: str) -> Judge | None:
+        source = self.sources.get(slug)
+        if source is None:
+            return None
+        child, _ = _open_child(self.zygote, self.by_slug[slug], source)
+        return Judge(self.by_slug[slug], child) if child is not None else None
+
+    def begin(self, slug: str) -> None:
+        judge = self.judges[slug]
+        child = judge.child
+        if child is None or not child.shared:
+            return
+        if child.usable():
+            try:
+                child.drain(within_s=SETTLE_S)  # what the kata before it was sent and never asked
+            except WorkerFault:
+                pass
+        if not child.usable():
+            # The katas before it killed the shared child: this kata starts on one of its own,
+            # as it would have without sharing.
+            self.retired.append(child)
+            fresh, result = _open_child(self.zygote, self.by_slug[slug], cast(bytes, self.sources[slug]))
+            if fresh is None:
+                del self.judges[slug]
+                kata = self.by_slug[slug]
+                assert result is not None
+                self.early[slug] = KataResult(slug, 0.0, max_points(kata), result.status, result.reason,
+                                              output=result.output)
+                return
+            self.judges[slug] = judge = Judge(self.by_slug[slug], fresh)
+            child = fresh
+        else:
+            # What the kata before it left ahead is drained: from here on, as in a child of its own.
+            child.in_step, child.faulted_ahead = True, False
+            judge.output_from = child.output_size()
+        script = self.scripts(slug)
+        if script is not None:
+            child.prefetch(script.keys, script.message)
+
+    def end(self, slug: str) -> None:
+        judge = self.judges[slug]
+        self.diagnoses[slug] = diagnose_all({slug: judge}, self.job.checks, self.sources).get(slug, [])
+        judge.end()
+        if judge.child is not None and not judge.child.shared:
+            judge.child.kill()  # done with: its memory goes back now
 
 
 T = TypeVar("T")
@@ -498,20 +664,15 @@ def grade_each(zygote: Zygote, katas: list[Kata], work: Iterable[tuple[T, dict[s
                 zygote.restart()  # the zygote itself died (not a child): one fresh start, then give up
                 judges, early = _open_children(zygote, katas, sources, scripts)
 
-            def respawn(slug: str, sources: dict[str, bytes | None] = sources) -> Judge | None:
-                source = sources.get(slug)
-                if source is None:
-                    return None
-                child, _ = _open_child(zygote, by_slug[slug], source)
-                return Judge(by_slug[slug], child) if child is not None else None
-
-            job = Job(judges, respawn=respawn)
+            turn = _Turn(zygote, by_slug, sources, judges, early, scripts)
             try:
                 if judges:
-                    yield job
-                results = _finish(katas, judges, job, sources, early, started, policy)
+                    yield turn.job
+                results = _finish(katas, judges, turn.job, turn.diagnoses, early, started, policy)
             finally:
                 _close(judges)  # also when the session stops half-way through this job
+                for child in turn.retired:
+                    child.close()
             on_result(tag, results)
 
     run_session(katas, jobs(), settings, plugins=plugins)

@@ -114,8 +114,10 @@ def _answer(control: socket.socket, controls: list[socket.socket], child, harnes
         control.send(wire.encode({"error": "bad request"}))
         return True
     try:
-        if msg["job"].get("harness"):
-            harness.load(str(msg["job"]["harness"]))  # here, unconfined and once, not in every child
+        names = [msg["job"].get("harness")] + [m.get("harness") for m in msg["job"].get("modules") or []]
+        for name in names:
+            if name:
+                harness.load(str(name))  # here, unconfined and once, not in every child
     except (ValueError, ImportError) as exc:
         os.close(fds[0])
         control.send(wire.encode({"error": f"driver: {exc}"[:500]}))
