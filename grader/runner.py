@@ -301,9 +301,6 @@ def _hypothesis_run(settings_: GradingSettings, items: Iterable[pytest.Function]
     before_profile, before_seed = settings.get_current_profile_name(), core.global_force_seed
     settings.load_profile(_register_profile(settings_.examples))
     setattr(core, "global_force_seed", settings_.seed)  # typed None: only its pytest plugin sets it
-    configs = {id(item.config): item.config for item in items}
-    for config in configs.values():
-        config.option.hypothesis_seed = settings_.seed  # what the replay keys its recordings by
     for item in items:
         # @given binds settings.default when the suite module is first imported; rebind every
         # property test to this run's profile. (No suite sets @settings of its own.)
@@ -323,6 +320,10 @@ def run_session(katas: Iterable[Kata], jobs: Iterator[Job], settings: GradingSet
     checks_of(katas)
     by_kata = {k.slug: [item for item in _ITEMS[k.slug] if not _skipped(item) and (
         not settings.visible_only or item.get_closest_marker("visible") is not None)] for k in katas}
+    for plugin in plugins:
+        bind = getattr(plugin, "bind", None)
+        if bind is not None:
+            bind(settings)  # e.g. the replay keys its recordings by this run's seed and example count
     loop = SuiteLoop(Reporter({}), jobs, lambda slug: (slug, settings.seed, settings.examples, settings.visible_only),
                      plugins)
     pin_generation()

@@ -24,13 +24,15 @@ import copy
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
-from hypothesis import settings
 
 from ..cache import cache_root, read_private, suite_digest, versions, write_private
+
+if TYPE_CHECKING:
+    from ..settings import GradingSettings
 
 PLAIN = (str, int, float, bool, type(None), np.ndarray, np.generic)
 
@@ -171,17 +173,21 @@ class Replay:
         self.replayed = 0
         self.recorded = 0
         self.store = store if store is not None else ReplayStore.default() if disk else None
+        self.run: tuple[int, int] | None = None  # (seed, examples) of the grading under way
+
+    def bind(self, settings: GradingSettings) -> None:
+        """The grading about to run (the runner calls this): recordings are keyed by its seed and example count."""
+        self.run = (settings.seed, settings.examples)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
         fn = pyfuncitem.obj
         handle = getattr(fn, "hypothesis", None)
-        if not getattr(fn, "is_hypothesis_test", False) or handle is None or pyfuncitem.cls is not None:
-            return None  # pytest's own call
+        if not getattr(fn, "is_hypothesis_test", False) or handle is None or pyfuncitem.cls is not None \
+                or self.run is None:
+            return None  # pytest's own call (and no replay outside a grading run)
         funcargs = {a: pyfuncitem.funcargs[a] for a in pyfuncitem._fixtureinfo.argnames}
-        profile = settings.default  # hypothesis types it Optional; a loaded profile is always set here
-        key = (pyfuncitem.nodeid, pyfuncitem.config.getoption("hypothesis_seed", None),
-               profile.max_examples if profile is not None else None)
+        key = (pyfuncitem.nodeid, *self.run)
         recording = self.recordings.get(key)
         disk_key = None
         if recording is None and self.store is not None:
