@@ -425,7 +425,8 @@ def _copy_worker(lib: Path) -> None:
 
 
 class Zygote:
-    """A warm worker that forks one child per (submission, kata).
+    """A warm worker that forks a child per (submission, kata), or per (submission, group of katas)
+    with :meth:`spawn_shared`.
 
     One process owns it (starts, restarts and removes it); with ``launch(shares=n)``
     ``n`` other processes can use it too, each over its own control channel, so a
