@@ -22,10 +22,12 @@ import ast
 import builtins
 import json
 from dataclasses import dataclass, field
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from ._errors import SubmissionError
+
+if TYPE_CHECKING:
+    import nbformat
 
 # Imports that only serve the notebook's own display and checking.
 SKIPPED_IMPORTS = ("grader", "IPython", "ipywidgets", "gradkata")
@@ -195,6 +197,11 @@ def read_notebook(data: bytes, origin: str = "notebook") -> nbformat.NotebookNod
     # Checked before nbformat converts it: its converters fail on a bad shape with a bare TypeError.
     if not isinstance(raw, dict) or not isinstance(raw.get("cells", raw.get("worksheets")), list):
         raise SubmissionError(f"{origin} has no list of cells; is it a Jupyter notebook (.ipynb, format 4)?")
+    # Imported here, not at the top: nbformat's import pulls in jsonschema's format checkers (about two
+    # seconds of CPU where rfc3987-syntax is installed), and the kernels and grading servers that import
+    # this module for cells_to_module never read a notebook file.
+    import nbformat
+
     try:
         nb = nbformat.reads(text, as_version=4)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:

@@ -91,6 +91,10 @@ class _Server(_Link):
             )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.writer, self.reader = self.proc.stdin, self.proc.stdout
+        # Reap the server the moment it exits. On shutdown ipykernel signals the kernel's children and
+        # waits until none is left; an unreaped (zombie) server still counts, so every kernel shutdown or
+        # restart waited seconds for jupyter_client to give up and kill the kernel.
+        threading.Thread(target=self.proc.wait, name="gradkata-server-reaper", daemon=True).start()
 
     def alive(self) -> bool:
         return self.proc.poll() is None

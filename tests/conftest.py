@@ -9,12 +9,15 @@ so that fixture is built once; every other test is scheduled on its own. Measure
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 import pytest
 
 if TYPE_CHECKING:
     from gradkata.pool import Zygote
+    from gradkata.results import SubmissionResult
+    from gradkata.settings import GradingSettings
 
 # `gradkata check` and `grade` would otherwise start (and reuse) a resident grader of this user's, shared
 # across test runs and with the person running them: each test grades in its own process instead. The
@@ -100,3 +103,25 @@ def shared_zygote() -> Iterator[Zygote]:
 
     with Zygote() as z:
         yield z
+
+
+@pytest.fixture(scope="session")
+def grade_warm(shared_zygote: Zygote) -> Callable[..., list[SubmissionResult]]:
+    """``grade(paths, slugs, settings)`` on the session's warm zygote: the same verdicts as
+    :func:`gradkata.api.grade` (one suite session, recorded examples replayed for later submissions),
+    without a zygote start of its own (seconds of CPU each). For the tests that grade a class of fixed
+    files to check the verdicts; the tests of ``grade()`` itself (limits, unreadable files, the CLI,
+    the server's equivalence) call it directly.
+    """
+    from gradkata.api import grade_many, select
+    from gradkata.batch.replay import Replay
+
+    def run(paths: Sequence[Path], slugs: Sequence[str] | None = None, settings: GradingSettings | None = None,
+            ) -> list[SubmissionResult]:
+        assert settings is not None, "a fixed seed: the tests' verdicts must not depend on the run"
+        out: dict[int, SubmissionResult] = {}
+        grade_many(shared_zygote, [(i, Path(p)) for i, p in enumerate(paths)], select(slugs), out.__setitem__,
+                   settings, plugins=[Replay()])
+        return [out[i] for i in range(len(paths))]
+
+    return run

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from gradkata.api import grade
 from gradkata.katas import SLUGS, all_katas, get
 from gradkata.katas._kata import PROJECT_ROOT
 from gradkata.results import Status
@@ -54,10 +53,10 @@ def test_every_kata_has_a_suite_a_harness_and_points(kata):
 
 
 @pytest.fixture(scope="module")
-def graded():
-    """References and stubs, graded through the real worker in one zygote."""
-    solutions, stubs = grade([PROJECT_ROOT / "solutions", PROJECT_ROOT / "exercises"],
-                             settings=GradingSettings(seed=20240611, examples=10))
+def graded(grade_warm):
+    """References and stubs, graded through the real worker in one session (the session's warm zygote)."""
+    solutions, stubs = grade_warm([PROJECT_ROOT / "solutions", PROJECT_ROOT / "exercises"],
+                                  settings=GradingSettings(seed=20240611, examples=10))
     return {k.slug: k for k in solutions.katas}, {k.slug: k for k in stubs.katas}
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from gradkata.api import grade
 from gradkata.results import Status
 from gradkata.settings import GradingSettings
 
@@ -33,12 +32,13 @@ IDS = [r["file"] for r in ROWS]
 
 
 @pytest.fixture(scope="module")
-def graded() -> dict[int, dict[str, object]]:
-    """Every row's file, graded through the real worker once per seed (one session per seed)."""
+def graded(grade_warm) -> dict[int, dict[str, object]]:
+    """Every row's file, graded through the real worker once per seed (one session per seed, on the
+    session's warm zygote: tests/conftest.py)."""
     katas = sorted({r["kata"] for r in ROWS})
     out: dict[int, dict[str, object]] = {}
     for seed in SEEDS:
-        results = grade([FOLDER / r["file"] for r in ROWS], katas, GradingSettings(seed=seed, examples=30))
+        results = grade_warm([FOLDER / r["file"] for r in ROWS], katas, GradingSettings(seed=seed, examples=30))
         out[seed] = {r["file"]: next(k for k in res.katas if k.slug == r["kata"]) for r, res in zip(ROWS, results)}
     return out
 

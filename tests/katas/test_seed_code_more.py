@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from gradkata.api import grade
 from gradkata.diagnose import host_sync_in_loop, parse
 from gradkata.katas import get
 from gradkata.settings import GradingSettings
@@ -50,10 +49,11 @@ def tiers_of(slug: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module", params=SEEDS, ids=[f"seed{s}" for s in SEEDS])
-def graded(request):
-    """Every seed file graded against its own kata, one zygote per Hypothesis seed."""
-    results = grade([SEED_CODE / f"{slug}.py" for slug in SLUGS], SLUGS,
-                    GradingSettings(seed=request.param, examples=10))
+def graded(request, grade_warm):
+    """Every seed file graded against its own kata, one suite session per Hypothesis seed (on the
+    session's warm zygote, tests/conftest.py)."""
+    results = grade_warm([SEED_CODE / f"{slug}.py" for slug in SLUGS], SLUGS,
+                         GradingSettings(seed=request.param, examples=10))
     return {slug: next(k for k in result.katas if k.slug == slug) for slug, result in zip(SLUGS, results)}
 
 

@@ -1,7 +1,7 @@
 """Unusual but correct implementations earn full marks through the real worker.
 
 Each submission folder holds one variant per kata; all folders are graded in
-one ``grade()`` call (one zygote).
+one suite session, on the session's warm zygote (``grade_warm``, tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import textwrap
 
 import pytest
 
-from gradkata.api import grade
 from gradkata.results import Status
 from gradkata.settings import GradingSettings
 
@@ -197,7 +196,7 @@ VARIANTS: dict[str, dict[str, str]] = {
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
+def results(tmp_path_factory, grade_warm):
     root = tmp_path_factory.mktemp("variants")
     paths = []
     for name, files in VARIANTS.items():
@@ -206,7 +205,7 @@ def results(tmp_path_factory):
         for slug, source in files.items():
             (folder / f"{slug}.py").write_text(textwrap.dedent(source))
         paths.append(folder)
-    graded = grade(paths, KATAS, GradingSettings(seed=314159, examples=15))
+    graded = grade_warm(paths, KATAS, GradingSettings(seed=314159, examples=15))  # the session's zygote
     return {r.submission.rsplit("/", 1)[-1]: {k.slug: k for k in r.katas} for r in graded}
 
 
