@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from . import _startup
 from ._errors import GradkataError, UsageError
 from .results import SubmissionResult
 from .katas._kata import PROJECT_ROOT
@@ -399,6 +400,8 @@ QUICK_EXIT = frozenset({"grade", "check"})
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if argv is None and args.command in QUICK_EXIT:
+        _startup.defer()  # no garbage collection while torch and the suites load (api.grade settles it)
     try:
         code = COMMANDS[args.command](args)
     except UsageError as exc:
@@ -407,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
     except GradkataError as exc:
         print(f"gradkata: {str(exc).splitlines()[0]}", file=sys.stderr)
         code = 1
+    finally:
+        _startup.settle()  # already done unless the command stopped before grading
     if argv is None and args.command in QUICK_EXIT:
         _quick_exit(code)
     return code
