@@ -137,6 +137,9 @@ def grade(paths: Sequence[Path], slugs: Sequence[str] | None = None, settings: G
 
         pin_generation()  # before collecting: Hypothesis's plugin would harvest local constants then
         points_of(katas)  # collects the suites (importing torch) while the zygote starts on the other core
+        from ._startup import settle
+
+        settle()  # a command's deferred garbage collection resumes, the loaded heap frozen out of it
         if require_sandbox:
             zygote.require_full()
         from . import prefetch

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from . import _startup
 from ._errors import GradkataError, UsageError
 from .results import SubmissionResult
 from .katas._kata import PROJECT_ROOT
@@ -313,7 +314,9 @@ def _no_server(p: argparse.ArgumentParser) -> None:
                    help="grade in this process, not on the resident grader (also: GRADKATA_NO_SERVER=1)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser. ``command``: the one subcommand it will parse (the others are
+    listed, with their help, but without their arguments); None: every subcommand in full."""
     parser = argparse.ArgumentParser(prog="gradkata", description="Gradient-clipping katas and their autograder.")
     from ._version import __version__
 
@@ -363,26 +366,50 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list the katas, their points and the state of your copy")
     p.add_argument("path", nargs="?", help="exercise folder; default: exercises/")
 
-    from .batch.cli import add_grade_batch_arguments, add_merge_arguments
-    from .export.cli import add_export_arguments
-    from .gradescope.cli import add_gradescope_arguments
-    from .release.cli import add_release_arguments
+    # The course commands' arguments live beside their code, in modules slower to import
+    # (sqlite3, zipfile, the kata index): added only for the command being parsed.
+    def full(name: str) -> bool:
+        return command is None or command == name
 
-    add_grade_batch_arguments(sub.add_parser("grade-batch", help="grade a folder of submissions into a gradebook"))
-    add_merge_arguments(sub.add_parser("merge", help="combine gradebooks (the shards of `grade-batch --shard`)"))
+    p = sub.add_parser("grade-batch", help="grade a folder of submissions into a gradebook")
+    if full("grade-batch"):
+        from .batch.cli import add_grade_batch_arguments
+
+        add_grade_batch_arguments(p)
+    p = sub.add_parser("merge", help="combine gradebooks (the shards of `grade-batch --shard`)")
+    if full("merge"):
+        from .batch.cli import add_merge_arguments
+
+        add_merge_arguments(p)
     p = sub.add_parser("report", help="a self-contained HTML class report (plots) from the gradebook")
     p.add_argument("--gradebook", default="gradebook.sqlite", help="SQLite gradebook (default: %(default)s)")
     p.add_argument("-o", "--output", default="class_report.html", help="HTML file to write (default: %(default)s)")
     p.add_argument("--title", help="the page's heading (default: names the gradebook)")
-    add_export_arguments(sub.add_parser("export", help="CSV grades, feedback and results.json from the gradebook"))
-    add_release_arguments(sub.add_parser("release", help="write the student hand-out (no solutions, no suites)"))
-    add_gradescope_arguments(sub.add_parser("gradescope", help="build Gradescope's autograder zip"))
-    from .notebooks.cli import add_notebooks_arguments
+    p = sub.add_parser("export", help="CSV grades, feedback and results.json from the gradebook")
+    if full("export"):
+        from .export.cli import add_export_arguments
 
-    add_notebooks_arguments(sub.add_parser("notebooks", help="regenerate the self-study and nbgrader notebooks"))
-    from .katas.views import add_katas_arguments
+        add_export_arguments(p)
+    p = sub.add_parser("release", help="write the student hand-out (no solutions, no suites)")
+    if full("release"):
+        from .release.cli import add_release_arguments
 
-    add_katas_arguments(sub.add_parser("katas", help="regenerate exercises/ and solutions/ from the kata folders"))
+        add_release_arguments(p)
+    p = sub.add_parser("gradescope", help="build Gradescope's autograder zip")
+    if full("gradescope"):
+        from .gradescope.cli import add_gradescope_arguments
+
+        add_gradescope_arguments(p)
+    p = sub.add_parser("notebooks", help="regenerate the self-study and nbgrader notebooks")
+    if full("notebooks"):
+        from .notebooks.cli import add_notebooks_arguments
+
+        add_notebooks_arguments(p)
+    p = sub.add_parser("katas", help="regenerate exercises/ and solutions/ from the kata folders")
+    if full("katas"):
+        from .katas.views import add_katas_arguments
+
+        add_katas_arguments(p)
 
     p = sub.add_parser("mistakes", help="list the catalogued mistakes the grader can name")
     p.add_argument("slug", nargs="?", help="only this kata")
@@ -397,8 +424,11 @@ QUICK_EXIT = frozenset({"grade", "check"})
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    parser = build_parser(words[0] if words and not words[0].startswith("-") else None)
     args = parser.parse_args(argv)
+    if argv is None and args.command in QUICK_EXIT:
+        _startup.defer()  # no garbage collection while torch and the suites load (api.grade settles it)
     try:
         code = COMMANDS[args.command](args)
     except UsageError as exc:
@@ -407,6 +437,8 @@ def main(argv: list[str] | None = None) -> int:
     except GradkataError as exc:
         print(f"gradkata: {str(exc).splitlines()[0]}", file=sys.stderr)
         code = 1
+    finally:
+        _startup.settle()  # already done unless the command stopped before grading
     if argv is None and args.command in QUICK_EXIT:
         _quick_exit(code)
     return code

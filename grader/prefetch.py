@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -28,12 +27,36 @@ from .pool import call_message, calls_message
 from .worker import wire
 
 
-@dataclass(frozen=True)
 class Script:
-    """A kata's calls in the order its suite makes them: their hashes, and one request for all."""
+    """A kata's calls in the order its suite makes them: their hashes, and one request for all.
 
-    keys: tuple[bytes, ...]
-    message: bytes
+    A recorded script builds its request when first sent or saved: a process that grades
+    one submission with a fresh seed does neither (5 ms per kata saved)."""
+
+    def __init__(self, keys: tuple[bytes, ...], message: bytes | None = None, asked: Sequence[bytes] = ()) -> None:
+        self.keys = keys
+        self._message = message
+        self._asked = tuple(asked)
+
+    @classmethod
+    def recorded(cls, asked: Sequence[bytes]) -> "Script":
+        """The script of the calls a complete run made, each as sent (:func:`gradkata.pool.call_message`)."""
+        return cls(tuple(digest(m) for m in asked), asked=asked)
+
+    @property
+    def message(self) -> bytes:
+        if self._message is None:
+            self._message, self._asked = calls_message(self._asked), ()
+        return self._message
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Script) and (self.keys, self.message) == (other.keys, other.message)
+
+    def __hash__(self) -> int:
+        return hash(self.keys)
+
+    def __repr__(self) -> str:
+        return f"Script({len(self.keys)} calls)"
 
 
 ScriptKey = tuple[str, int, int, bool]  # (kata, seed, examples, visible only)
@@ -82,7 +105,7 @@ def lookup(key: ScriptKey) -> Script | None:
 def record(key: ScriptKey, asked: Sequence[bytes]) -> None:
     """Keep the calls of a complete run (every check ran to its end) as the kata's script."""
     if _ENABLED[0] and key not in _SCRIPTS and asked:
-        _SCRIPTS[key] = script = Script(tuple(digest(m) for m in asked), calls_message(asked))
+        _SCRIPTS[key] = script = Script.recorded(asked)
         if _DISK[0]:
             _save(key, script)
 

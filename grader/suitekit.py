@@ -215,13 +215,49 @@ def global_norm(scenario: Mapping[str, Any]) -> float:
     return math.sqrt(sum(float((g * g).sum()) for g in grads))
 
 
+# Strategies built once and reused by every draw. A strategy built inside a composite is
+# a new object at every draw, and Hypothesis validates each new one before drawing from it
+# (a third of a property test's drawing time). The draws are the same: a strategy's
+# choices depend on its arguments only, never on the object's identity.
+_FLOATS = st.floats(-10, 10, width=32, allow_subnormal=False)
+_SAMPLED: dict[tuple, st.SearchStrategy] = {}
+_INTEGERS: dict[tuple[int, int], st.SearchStrategy[int]] = {}
+_SHAPES: dict[tuple[int, int], st.SearchStrategy[tuple[int, ...]]] = {}
+_ARRAYS: dict[tuple[Any, tuple[int, ...]], st.SearchStrategy[np.ndarray]] = {}
+
+
+def _sampled(options: tuple) -> st.SearchStrategy:
+    if options not in _SAMPLED:
+        _SAMPLED[options] = st.sampled_from(options)
+    return _SAMPLED[options]
+
+
+def _integers(low: int, high: int) -> st.SearchStrategy[int]:
+    if (low, high) not in _INTEGERS:
+        _INTEGERS[low, high] = st.integers(low, high)
+    return _INTEGERS[low, high]
+
+
+def _shapes(max_dims: int, max_side: int) -> st.SearchStrategy[tuple[int, ...]]:
+    if (max_dims, max_side) not in _SHAPES:
+        _SHAPES[max_dims, max_side] = hnp.array_shapes(min_dims=1, max_dims=max_dims, min_side=1, max_side=max_side)
+    return _SHAPES[max_dims, max_side]
+
+
+def _arrays(dtype: Any, shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    """Arrays of ``dtype`` and ``shape`` with elements in [-10, 10] (float32 values)."""
+    if (dtype, shape) not in _ARRAYS:
+        _ARRAYS[dtype, shape] = hnp.arrays(dtype, shape, elements=_FLOATS)
+    return _ARRAYS[dtype, shape]
+
+
 @st.composite
 def numpy_vectors(draw, dtypes=("float32", "float64"), max_dims: int = 2, max_side: int = 8) -> np.ndarray:
     """A NumPy gradient: 1-D or 2-D, float32 or float64, at one of SCALES."""
-    dtype = draw(st.sampled_from(dtypes))
-    scale = draw(st.sampled_from(SCALES))
-    shape = draw(hnp.array_shapes(min_dims=1, max_dims=max_dims, min_side=1, max_side=max_side))
-    g = draw(hnp.arrays(np.float64, shape, elements=st.floats(-10, 10, width=32, allow_subnormal=False)))
+    dtype = draw(_sampled(tuple(dtypes)))
+    scale = draw(_sampled(SCALES))
+    shape = draw(_shapes(max_dims, max_side))
+    g = draw(_arrays(np.float64, shape))
     # Components under 1e-4 (before scaling) become exact zeros: their squares
     # would underflow in float32, and the norm would then depend on the order
     # of accumulation rather than on whether the code is right.
@@ -232,18 +268,17 @@ def numpy_vectors(draw, dtypes=("float32", "float64"), max_dims: int = 2, max_si
 def param_sets(draw, dtypes=("float32", "float64"), containers=("list", "tuple", "generator", "single"),
                max_params: int = 4, allow_none: bool = True, allow_empty: bool = True) -> ParamsScenario:
     """Parameters with gradients: shapes, dtypes, scales, some grads None, any container."""
-    dtype = draw(st.sampled_from(dtypes))
-    scale = draw(st.sampled_from(SCALES))
-    container = draw(st.sampled_from(containers))
+    dtype = draw(_sampled(tuple(dtypes)))
+    scale = draw(_sampled(SCALES))
+    container = draw(_sampled(tuple(containers)))
     low = 1 if (container == "single" or not allow_empty) else 0
-    n = 1 if container == "single" else draw(st.integers(low, max_params))
+    n = 1 if container == "single" else draw(_integers(low, max_params))
     params: list[Param] = []
     for _ in range(n):
-        shape = draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=5))
-        elements = st.floats(-10, 10, width=32, allow_subnormal=False)
-        value = draw(hnp.arrays(dtype, shape, elements=elements))
-        grad = draw(hnp.arrays(dtype, shape, elements=elements)) * np.asarray(scale, dtype=dtype)
+        shape = draw(_shapes(2, 5))
+        value = draw(_arrays(dtype, shape))
+        grad = draw(_arrays(dtype, shape)) * np.asarray(scale, dtype=dtype)
         # About one grad in five is None, as for frozen or unused parameters.
-        has_grad = not allow_none or container == "single" or draw(st.integers(0, 4)) > 0
+        has_grad = not allow_none or container == "single" or draw(_integers(0, 4)) > 0
         params.append({"value": value, "grad": grad if has_grad else None})
     return {"params": params, "order": list(range(n)), "container": container}

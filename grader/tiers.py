@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
@@ -102,6 +101,8 @@ class TierPolicy:
 
     @classmethod
     def load(cls, path: Path | str) -> "TierPolicy":
+        import tomllib  # here: most runs read no config, and every command imports this module
+
         path = Path(path)
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -71,6 +71,9 @@ def main(control_fds: list[int]) -> None:
 
     A batch shares one zygote among its worker processes, one channel each.
     """
+    # No garbage collection while torch loads (some 300,000 objects, walked again and again as
+    # they arrive, for next to no garbage); gc.freeze() below takes them out of its sight.
+    gc.disable()
     from . import sandbox
 
     sandbox.prepare()  # before torch could start a thread
@@ -81,6 +84,7 @@ def main(control_fds: list[int]) -> None:
     # Children share the warmed heap copy-on-write; a garbage collection in a child
     # would write to every object's header and copy the whole heap page by page.
     gc.freeze()
+    gc.enable()  # children collect as before
     for control in controls:
         control.send(wire.encode({"ready": True, **info}))
     from . import child, harness

@@ -87,3 +87,23 @@ def test_a_stale_index_is_caught() -> None:
     assert index.INDEX_PATH in built
     assert json.loads(built[index.INDEX_PATH])["katas"][0]["slug"] == SLUGS[0]
     assert views.drifted({index.INDEX_PATH: built[index.INDEX_PATH] + " "}) == [index.INDEX_PATH]
+
+
+def test_a_command_parses_without_the_course_commands_modules() -> None:
+    # The course commands' arguments are added only when that command is parsed.
+    code = ("import sys\nfrom gradkata.cli import build_parser\n"
+            "args = build_parser('grade').parse_args(['grade', 'x.py', '--kata', 'clip_grad_norm', '--no-server'])\n"
+            "print(args.kata, sorted(m for m in ('gradkata.batch.cli', 'gradkata.gradescope.cli', 'gradkata.katas.views',"
+            " 'gradkata.release.cli', 'gradkata.export.cli', 'gradkata.notebooks.cli', 'sqlite3', 'zipfile')"
+            " if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=PROJECT_ROOT).stdout
+    assert out.strip() == "['clip_grad_norm'] []"
+
+
+@pytest.mark.parametrize("argv", [["grade-batch", "subs", "--workers", "3"], ["merge", "a.sqlite", "b.sqlite"],
+                                  ["katas", "sync", "--check"]])
+def test_each_course_command_parses_its_arguments_alone_as_in_full(argv: list[str]) -> None:
+    from gradkata.cli import build_parser
+
+    assert vars(build_parser(argv[0]).parse_args(argv)) == vars(build_parser().parse_args(argv))

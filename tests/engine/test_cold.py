@@ -150,3 +150,30 @@ def test_a_batch_fork_server_collects_its_katas_and_builds_an_optimizer_only_whe
     from gradkata.batch.workers import uses_optimizer
 
     assert uses_optimizer(["train_step_with_clipping"]) and not uses_optimizer(["clip_grad_norm", "clip_by_value"])
+
+
+def test_a_grading_command_collects_no_garbage_until_its_suites_are_loaded(tmp_path):
+    # `gradkata check` as the program: collection deferred while torch and the suites load,
+    # then resumed with the loaded heap frozen out of it (grader/_startup.py).
+    code = ("import gc, sys\nimport gradkata.cli as cli\nfull = []\n"
+            "gc.callbacks.append(lambda phase, info: full.append(1) if phase == 'start' and info['generation'] == 2 "
+            "else None)\n"
+            "def done(code):\n"
+            "    print(len(full), gc.isenabled(), gc.get_freeze_count() > 100000, 'torch' in sys.modules, flush=True)\n"
+            "cli._quick_exit = done\n"
+            "sys.argv = ['gradkata', 'check', 'clip_grad_value', '--no-server']\ncli.main()\n")
+    env = {**os.environ, "GRADKATA_CACHE": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
+                         cwd=PROJECT_ROOT).stdout
+    assert out.strip().splitlines()[-1] == "0 True True True"
+
+
+def test_a_library_caller_keeps_its_garbage_collection():
+    import gc
+
+    from gradkata import _startup
+
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    _startup.settle()  # without defer(): nothing to resume, nothing frozen
+    assert gc.isenabled() and gc.get_freeze_count() == frozen

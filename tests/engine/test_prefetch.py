@@ -146,3 +146,17 @@ def test_nothing_is_written_unless_asked(tmp_path, monkeypatch) -> None:
         assert prefetch.lookup(("clip_by_value", 3, 7, False)) is not None
     assert not (tmp_path / "scripts").exists()
     prefetch.forget()
+
+
+def test_a_recorded_script_builds_its_one_request_only_when_first_needed() -> None:
+    # One submission graded with a fresh seed never sends or saves its scripts: no request built.
+    import numpy as np
+
+    from gradkata.pool import call_message, calls_message
+
+    asked = [call_message("clip_grad_norm", {"max_norm": float(i), "g": np.arange(3.0) * i}) for i in range(3)]
+    script = prefetch.Script.recorded(asked)
+    assert script.keys == tuple(prefetch.digest(m) for m in asked)
+    assert script._message is None
+    assert script.message == calls_message(asked)
+    assert script == prefetch.Script(script.keys, calls_message(asked))

@@ -95,8 +95,10 @@ def allow_except(roots: list[str], denied: set[str]) -> list[tuple[str, int]]:
     rules: list[tuple[str, int]] = []
     seen: set[str] = set()
 
-    def visit(path: str) -> None:
-        real = os.path.realpath(path)
+    def visit(path: str, resolved: bool = False) -> None:
+        # An entry of a folder already resolved that is no symlink is its own real path:
+        # realpath() would lstat every component again (4,000 calls for the torch tree).
+        real = path if resolved else os.path.realpath(path)
         if real in seen or real in denied or not os.path.exists(real):
             return
         seen.add(real)
@@ -106,9 +108,9 @@ def allow_except(roots: list[str], denied: set[str]) -> list[tuple[str, int]]:
             return
         rules.append((real, READ_DIR))
         with os.scandir(real) as entries:
-            names = sorted(entry.name for entry in entries)
-        for name in names:
-            visit(os.path.join(real, name))
+            found = sorted((entry.name, entry.is_symlink()) for entry in entries)
+        for name, link in found:
+            visit(os.path.join(real, name), resolved=not link)
 
     for root in roots:
         visit(root)
