@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/kata_cost.py [--katas zclip,clip_grad_norm] [--runs 5] [--examples 30]
 
-For each kata, on its own warm zygote and suite session (what a batch worker
+For each kata, on its own warm zygote with its suite collected (what a batch worker
 has after its first submission): one submission to warm up, then ``--runs``
 submissions (the reference, each file different), each timed from the end of
 the previous result to its own; the median is the cost of one submission of
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--examples", type=int, default=DEFAULT_EXAMPLES)
     args = parser.parse_args(argv)
-    print(f"grading cost per submission (reference submissions, warm zygote and session, "
+    print(f"grading cost per submission (reference submissions, warm zygote, suites collected, "
           f"median of {args.runs}, {args.examples} hypothesis examples, replayed)")
     with tempfile.TemporaryDirectory() as tmp:
         for slug in args.katas.split(","):

@@ -7,7 +7,7 @@ layers), cold single-submission time (`gradkata grade`'s whole path: zygote
 start, suite collection, grading), and a 10-submission batch of the norm +
 value katas (default `clip_grad_norm` and `clip_grad_value`, the interview
 pair) three ways: end to end in a fresh process, the same in this process, and
-on an already warm zygote and session (what each batch worker does after its
+on an already warm zygote with its suites collected (what each batch worker does after its
 start), plus end to end through a running `gradkata serve`. The marginal time
 per submission and per kata comes from the warm run.
 ``--baseline`` adds a fresh interpreter per submission.
@@ -83,7 +83,7 @@ def _served(paths: list[Path], katas: list[str], examples: int, folder: Path) ->
 
 
 def _warm(paths: list[Path], katas: list[str], examples: int) -> list[float]:
-    """Per-submission times on a zygote and session that have already graded one submission."""
+    """Per-submission times on a zygote (and suites collected) that have already graded one submission."""
     from gradkata.api import grade_many, select
     from gradkata.batch.replay import Replay
 
@@ -124,7 +124,7 @@ def main() -> None:
         print(f"10-submission batch, `gradkata grade --server A B ...` end to end: {later:.2f} s wall "
               f"(the first request to a fresh `gradkata serve`: {first:.2f} s)")
         times = _warm(paths, katas, args.examples)
-        print(f"10-submission batch on a warm zygote and session: {sum(times):.2f} s wall "
+        print(f"10-submission batch on a warm zygote, suites collected: {sum(times):.2f} s wall "
               f"(median {statistics.median(times) * 1000:.0f} ms per submission, "
               f"{statistics.median(times) / len(katas) * 1000:.0f} ms per kata)")
         if args.baseline:
