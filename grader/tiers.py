@@ -66,6 +66,10 @@ class TierPolicy:
 
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
 
+    def __hash__(self) -> int:
+        # The weights are a mapping (unhashable); equal policies have equal weights, hence equal hashes.
+        return hash(tuple(sorted((str(t), float(w)) for t, w in self.weights.items())))
+
     def weight(self, tier: str) -> float:
         return float(self.weights.get(tier, 0.0))
 

@@ -33,3 +33,9 @@ def test_the_request_fields_round_trip_and_fall_back_as_the_server_did():
     # A request naming no seed (or examples) gets the server's seed and the default count.
     assert GradingSettings.from_request({"seed": None, "examples": None}, seed=99) == GradingSettings(99)
     assert GradingSettings.from_request({}, seed=5) != GradingSettings(6)
+
+
+def test_settings_are_hashable_and_equal_settings_hash_alike():
+    a = GradingSettings(3, 5, policy=TierPolicy.from_mapping({"parity": 0.5}))
+    b = GradingSettings(3, 5, policy=TierPolicy.from_mapping({"parity": 0.5}))
+    assert a == b and hash(a) == hash(b) and len({a, b, GradingSettings(3, 5)}) == 2
