@@ -438,6 +438,7 @@ def _open_children(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes |
                 if child is not None and script is not None:
                     # Sent now: the child answers while the next katas' children start.
                     child.prefetch(script.keys, script.message)
+                    judges[kata.slug].scripted = True
     except BaseException:
         _close(judges)
         raise
