@@ -18,6 +18,7 @@ from ._errors import SuiteSignal, WorkerFault
 from .katas import Kata
 from .pool import Child, call_message
 from .prefetch import digest as _digest
+from .prefetch import enabled as _ahead_enabled
 from .worker import harness as drivers
 from .worker import wire
 
@@ -146,6 +147,8 @@ class Judge:
     # Every call the suite made, in order, as sent: a complete run's list becomes
     # the kata's script (:mod:`gradkata.script`), sent ahead to later children.
     asked: list[bytes] = field(default_factory=list, repr=False)
+    # The child was sent the kata's whole script (the runner sets it): nothing to ask ahead.
+    scripted: bool = False
 
     def _repr_pretty_(self, printer, cycle) -> None:
         # hypothesis pretty-prints every argument of a failing test, this fixture
@@ -193,6 +196,17 @@ class Judge:
         if not isinstance(obs, dict):
             raise CandidateRaised({"type": "ProtocolError", "message": "the worker sent no observation"})
         return obs
+
+    def ask_ahead(self, scenario: dict) -> None:
+        """Send ``scenario`` to the child now, so that it computes its answer while the suite
+        computes the reference's and PyTorch's here; the next :meth:`candidate` call for it reads
+        the reply. Only for a scenario the suite asks the candidate next, whatever the reference
+        and PyTorch answer: the child then runs the very calls, in the very order, that one call
+        per ask would make it run. Nothing to do for a child sent its kata's whole script."""
+        if self.child is None or self.child.dead is not None or self.scripted or not _ahead_enabled():
+            return
+        message, key = self._encoded(scenario)
+        self.child.prefetch([key], message)  # a plain call: the child answers it like one in a script
 
     def _encoded(self, scenario: dict) -> tuple[bytes, bytes]:
         # A suite puts the same scenario object to the candidate, the reference

@@ -89,6 +89,11 @@ def kept_on_disk(on: bool = True) -> Iterator[None]:
         keep_on_disk(before)
 
 
+def enabled() -> bool:
+    """Whether scenarios may be sent ahead of the asks (off inside :func:`disabled`)."""
+    return _ENABLED[0]
+
+
 def lookup(key: ScriptKey) -> Script | None:
     if not _ENABLED[0]:
         return None

@@ -509,6 +509,7 @@ def _open_children(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes |
         if child is not None and script is not None:
             # Sent now: the child answers while the next katas' children start.
             child.prefetch(script.keys, script.message)
+            judges[slug].scripted = True
 
     try:
         for kata in katas:
@@ -629,6 +630,7 @@ class _Turn:
         script = self.scripts(slug)
         if script is not None:
             child.prefetch(script.keys, script.message)
+            judge.scripted = True
 
     def end(self, slug: str) -> None:
         judge = self.judges[slug]

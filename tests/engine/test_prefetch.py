@@ -94,10 +94,18 @@ def test_scenarios_sent_ahead_grade_like_one_call_per_ask(students: list[Path], 
         with prefetch.disabled():
             per_call = _grade(zygote, students)
         assert not prefetch._SCRIPTS, "nothing may be recorded while sending ahead is off"
+        # No script (a fresh seed): each scenario is sent as the suite starts judging it.
+        opened.clear()
+        with monkeypatch.context() as m:
+            m.setattr(prefetch, "lookup", lambda key: None)
+            m.setattr(prefetch, "record", lambda key, asked: None)
+            asked_ahead = _grade(zygote, students)
+        assert len(opened) == len(students) * len(KATAS), "a child sent only what is asked next needs no regrade"
         primed = _grade(zygote, students[:1])  # records every kata's script from a complete run
         assert {key[0] for key in prefetch._SCRIPTS} == set(KATAS)
         opened.clear()
         ahead = _grade(zygote, students)
+    assert asked_ahead == per_call
     assert primed[0] == per_call[0]
     assert ahead == per_call
     # The child that died on a scenario sent ahead (dies_late) was regraded one call per ask.

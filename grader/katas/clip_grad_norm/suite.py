@@ -52,6 +52,7 @@ def check(judge, s: Scenario, judged: str = "grads") -> None:
     """``judged``: "grads" compares the gradients (and that the weights stay), "returned" the
     returned norm only, so a wrong return value costs the return-value checks and nothing else."""
     call = f"clip_grad_norm({fmt_params(s)}, max_norm={fmt_num(s['max_norm'])})"
+    judge.ask_ahead(s)  # the candidate computes while the reference and torch do here
     want, oracle = judge.reference(s), judge.oracle(s)
     got: Observation = judge.candidate(s)
     dtype = s.get("torch_dtype") or next((np.asarray(p["grad"]).dtype.name for p in s["params"]
