@@ -130,12 +130,13 @@ def shared_zygote() -> Iterator[Zygote]:
 
 @pytest.fixture(scope="session")
 def grade_warm(shared_zygote: Zygote) -> Callable[..., list[SubmissionResult]]:
-    """``grade(paths, slugs, settings)`` on the session's warm zygote: the same verdicts as
-    :func:`gradkata.api.grade` (one suite session, recorded examples replayed for later submissions),
-    without a zygote start of its own (seconds of CPU each). For the tests that grade a class of fixed
-    files to check the verdicts; the tests of ``grade()`` itself (limits, unreadable files, the CLI,
-    the server's equivalence) call it directly.
+    """``grade(paths, slugs, settings)`` on the session's warm zygote: what :func:`gradkata.api.grade`
+    does with given settings (one suite session; recorded examples replayed for later submissions and,
+    like the scenario scripts, kept in this run's cache), without a zygote start of its own (seconds of
+    CPU each). For the tests that grade fixed files to check the verdicts; the tests of ``grade()`` itself
+    (limits, unreadable files, the CLI, the server's equivalence) call it directly.
     """
+    from gradkata import prefetch
     from gradkata.api import grade_many, select
     from gradkata.batch.replay import Replay
 
@@ -143,8 +144,9 @@ def grade_warm(shared_zygote: Zygote) -> Callable[..., list[SubmissionResult]]:
             ) -> list[SubmissionResult]:
         assert settings is not None, "a fixed seed: the tests' verdicts must not depend on the run"
         out: dict[int, SubmissionResult] = {}
-        grade_many(shared_zygote, [(i, Path(p)) for i, p in enumerate(paths)], select(slugs), out.__setitem__,
-                   settings, plugins=[Replay()])
+        with prefetch.kept_on_disk(True):
+            grade_many(shared_zygote, [(i, Path(p)) for i, p in enumerate(paths)], select(slugs),
+                       out.__setitem__, settings, plugins=[Replay(disk=True)])
         return [out[i] for i in range(len(paths))]
 
     return run
