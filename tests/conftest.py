@@ -75,11 +75,34 @@ def _uses_a_shared_fixture(item: pytest.Item) -> bool:
     return False
 
 
+def _group_in_node_ids(items: list[pytest.Item]) -> None:
+    """Put each item's xdist_group into its node id, where --dist loadgroup reads it.
+
+    pytest-xdist 3.8 appends ``@group`` to ``item._nodeid``; pytest 9.2 keeps a node's id in ``item._id``
+    (a structured NodeId) and no longer reads ``_nodeid``, so loadgroup silently stopped grouping
+    (pytest-dev/pytest-xdist#1386): every test was scheduled on its own and a module's shared fixtures
+    (a class graded, the notebooks run) were built on both workers. Done here on the id pytest reads; with
+    an older pytest (no ``_id``) xdist's own suffix works and nothing is done. Should xdist append it too
+    one day, the scope (the part after the last ``@``) stays the same.
+    """
+    try:
+        from _pytest.nodeid import NodeId  # pytest >= 9.2
+    except ImportError:
+        return
+    for item in items:
+        groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                         for m in item.iter_markers("xdist_group")})
+        if groups and isinstance(getattr(item, "_id", None), NodeId):
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")  # type: ignore[attr-defined]
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if _uses_a_shared_fixture(item):
             item.add_marker(pytest.mark.xdist_group(_module(item)))
+    if hasattr(config, "workerinput") and config.getvalue("loadgroup"):
+        _group_in_node_ids(items)
     if hasattr(config, "workerinput"):  # an xdist worker: every worker sorts the same way
         def rank(item: pytest.Item) -> int:
             module = _module(item)
@@ -107,12 +130,13 @@ def shared_zygote() -> Iterator[Zygote]:
 
 @pytest.fixture(scope="session")
 def grade_warm(shared_zygote: Zygote) -> Callable[..., list[SubmissionResult]]:
-    """``grade(paths, slugs, settings)`` on the session's warm zygote: the same verdicts as
-    :func:`gradkata.api.grade` (one suite session, recorded examples replayed for later submissions),
-    without a zygote start of its own (seconds of CPU each). For the tests that grade a class of fixed
-    files to check the verdicts; the tests of ``grade()`` itself (limits, unreadable files, the CLI,
-    the server's equivalence) call it directly.
+    """``grade(paths, slugs, settings)`` on the session's warm zygote: what :func:`gradkata.api.grade`
+    does with given settings (one suite session; recorded examples replayed for later submissions and,
+    like the scenario scripts, kept in this run's cache), without a zygote start of its own (seconds of
+    CPU each). For the tests that grade fixed files to check the verdicts; the tests of ``grade()`` itself
+    (limits, unreadable files, the CLI, the server's equivalence) call it directly.
     """
+    from gradkata import prefetch
     from gradkata.api import grade_many, select
     from gradkata.batch.replay import Replay
 
@@ -120,8 +144,9 @@ def grade_warm(shared_zygote: Zygote) -> Callable[..., list[SubmissionResult]]:
             ) -> list[SubmissionResult]:
         assert settings is not None, "a fixed seed: the tests' verdicts must not depend on the run"
         out: dict[int, SubmissionResult] = {}
-        grade_many(shared_zygote, [(i, Path(p)) for i, p in enumerate(paths)], select(slugs), out.__setitem__,
-                   settings, plugins=[Replay()])
+        with prefetch.kept_on_disk(True):
+            grade_many(shared_zygote, [(i, Path(p)) for i, p in enumerate(paths)], select(slugs),
+                       out.__setitem__, settings, plugins=[Replay(disk=True)])
         return [out[i] for i in range(len(paths))]
 
     return run

@@ -36,6 +36,7 @@ the cell whatever the weights.
 
 from __future__ import annotations
 
+import atexit
 import os
 import tempfile
 from pathlib import Path
@@ -94,7 +95,9 @@ class GradkataScores(Preprocessor):
         cells = graded_katas(nb)
         if not cells:
             return nb, resources
-        from ..api import grade
+        from .. import prefetch
+        from ..api import grade_submission, select
+        from ..batch.replay import Replay
         from ..notebook_check import DEFAULT_SEED, _report
         from ..settings import GradingSettings
 
@@ -102,7 +105,11 @@ class GradkataScores(Preprocessor):
         with tempfile.TemporaryDirectory(prefix="gradkata-nbgrader-") as folder:
             path = Path(folder) / "submission.ipynb"
             nbformat.write(nb, path)
-            [result] = grade([path], sorted(set(cells.values())), GradingSettings(seed=DEFAULT_SEED, policy=policy))
+            # As grade([path], ...) does, on this process's warm zygote: recorded examples replayed, kept on disk.
+            with prefetch.kept_on_disk(True):
+                result = grade_submission(_zygote(), path, select(sorted(set(cells.values()))),
+                                          GradingSettings(seed=DEFAULT_SEED, policy=policy),
+                                          plugins=[Replay(disk=True)])
         by_slug = {k.slug: k for k in result.katas}
         notes = [n for n in result.notes if "left out" not in n]
         if not policy.is_default():
@@ -117,6 +124,25 @@ class GradkataScores(Preprocessor):
             ]
             self.log.info("gradkata: %s scored %s from the notebook's source", slug, points)
         return nb, resources
+
+
+_ZYGOTE: list[Any] = []
+
+
+def _zygote() -> Any:
+    """One warm zygote for this nbgrader process: `nbgrader autograde` grades a class notebook after
+    notebook (nbgrader makes a new preprocessor for each), and a zygote start (torch imported, the sandbox
+    set up) costs seconds of CPU. The same worker `gradkata grade` shares between its submissions; it
+    restarts by itself if it dies, and stops when the process exits."""
+    from ..hypothesis_pin import pin_generation
+    from ..pool import Zygote
+
+    if not _ZYGOTE:
+        pin_generation()  # as grade() does, before the suites are collected
+        zygote = Zygote().launch()
+        atexit.register(zygote.close)
+        _ZYGOTE.append(zygote)
+    return _ZYGOTE[0]
 
 
 def cell_points(score: float, max_score: float, cell: Any) -> float:

@@ -55,10 +55,16 @@ def _students(root: Path) -> list[Path]:
     return [good, bad]
 
 
-def test_the_server_grades_as_grading_here_does(server) -> None:
+@pytest.fixture(scope="module")
+def here(tmp_path_factory) -> list[SubmissionResult]:
+    """The two students graded here, cold (``grade()``, a zygote of its own), once for the tests that compare
+    a warm grader's verdicts with them."""
+    return grade(_students(tmp_path_factory.mktemp("here")), ["clip_by_norm"], GradingSettings(seed=3, examples=5))
+
+
+def test_the_server_grades_as_grading_here_does(server, here) -> None:
     sock, root = server
     paths = _students(root)
-    here = grade(paths, ["clip_by_norm"], GradingSettings(seed=3, examples=5))
     for examples in (5, 4, 5):  # the same session, a new one, back again
         reply = request(sock, {"paths": [str(p) for p in paths], "katas": ["clip_by_norm"], "examples": examples})
         there = [SubmissionResult.from_dict(d) for d in reply["results"]]
@@ -126,7 +132,7 @@ def _gone(pid: int, within_s: float) -> bool:
 
 
 @pytest.mark.slow
-def test_check_starts_a_warm_grader_that_gives_the_cold_verdicts(own_runtime_dir, tmp_path, capsys) -> None:
+def test_check_starts_a_warm_grader_that_gives_the_cold_verdicts(own_runtime_dir, tmp_path, capsys, here) -> None:
     bad = _students(tmp_path)[1]
     assert main(["check", "clip_by_norm", str(bad), "--no-server"]) == 0
     cold = capsys.readouterr().out
@@ -151,8 +157,7 @@ def test_check_starts_a_warm_grader_that_gives_the_cold_verdicts(own_runtime_dir
     paths = _students(tmp_path)
     reply = request(None, {"paths": [str(p) for p in paths], "katas": ["clip_by_norm"], "seed": 3, "examples": 5},
                     start=True)
-    assert _verdicts([SubmissionResult.from_dict(d) for d in reply["results"]]) == \
-        _verdicts(grade(paths, ["clip_by_norm"], GradingSettings(seed=3, examples=5)))
+    assert _verdicts([SubmissionResult.from_dict(d) for d in reply["results"]]) == _verdicts(here)
     with Client(own_runtime_dir / SOCKET_NAME) as client:
         assert client.hello["pid"] == pid
 

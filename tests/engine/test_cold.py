@@ -73,22 +73,20 @@ def _grade(zygote, path: Path, replay: Replay | None):
             for k in result.katas]
 
 
-def test_a_fresh_process_replays_from_disk_exactly_like_hypothesis(tmp_path):
-    from gradkata.pool import Zygote
-
+def test_a_fresh_process_replays_from_disk_exactly_like_hypothesis(tmp_path, shared_zygote):
     (tmp_path / "good.py").write_text(REFERENCE)
     (tmp_path / "bad.py").write_text(BUGGY)
     cache = tmp_path / "cache"
-    with Zygote() as zygote:
-        fresh = {n: _grade(zygote, tmp_path / n, None) for n in ("bad.py", "good.py")}
-        first = Replay(store=ReplayStore(cache))
-        assert _grade(zygote, tmp_path / "good.py", first) == fresh["good.py"]
-        assert first.store is not None and first.store.saved >= 1
-        # A new Replay stands for a new process: nothing in memory, the files on disk.
-        for name in ("bad.py", "good.py"):
-            later = Replay(store=ReplayStore(cache))
-            assert _grade(zygote, tmp_path / name, later) == fresh[name]
-            assert later.store is not None and later.store.loaded >= 1 and later.replayed >= 1 and later.recorded == 0
+    zygote = shared_zygote  # only grades through it (tests/conftest.py)
+    fresh = {n: _grade(zygote, tmp_path / n, None) for n in ("bad.py", "good.py")}
+    first = Replay(store=ReplayStore(cache))
+    assert _grade(zygote, tmp_path / "good.py", first) == fresh["good.py"]
+    assert first.store is not None and first.store.saved >= 1
+    # A new Replay stands for a new process: nothing in memory, the files on disk.
+    for name in ("bad.py", "good.py"):
+        later = Replay(store=ReplayStore(cache))
+        assert _grade(zygote, tmp_path / name, later) == fresh[name]
+        assert later.store is not None and later.store.loaded >= 1 and later.replayed >= 1 and later.recorded == 0
 
 
 def _stored(tmp_path: Path) -> tuple[ReplayStore, list, Path]:

@@ -278,15 +278,19 @@ def test_cell_points_are_the_share_of_the_weighted_score():
 
 
 @pytest.mark.slow
-def test_gradkata_scores_honour_the_course_tier_weights(tmp_path, monkeypatch):
+def test_gradkata_scores_honour_the_course_tier_weights(tmp_path, monkeypatch, shared_zygote):
     """The seeds' clip_grad_norm misses two parity checks: under the default weights the cell records
     less than its points; a course that counts the interview tier only records them all."""
     from traitlets.config import Config
 
+    from gradkata.notebooks import nbgrader_scores
     from gradkata.notebooks.nbgrader_scores import GradkataScores
     from gradkata.tiers import CONFIG_ENV
 
     monkeypatch.delenv(CONFIG_ENV, raising=False)
+    # The preprocessor grades on its process's warm zygote: here the session's (tests/conftest.py), not one
+    # started for this test and left running; the round trip above starts nbgrader's own.
+    monkeypatch.setattr(nbgrader_scores, "_ZYGOTE", [shared_zygote])
     nb = _submission(_trimmed_source_notebook(), (PROJECT_ROOT / "tests" / "seed_code" / f"{SLUG}.py").read_text())
     [cell] = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == f"{SLUG}-tests"]
     worth = float(cell.metadata["nbgrader"]["points"])
