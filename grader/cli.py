@@ -80,8 +80,6 @@ def _warm_reply(args: argparse.Namespace, payload: dict) -> dict | None:
 
 @command("grade")
 def cmd_grade(args: argparse.Namespace) -> int:
-    from .report import render, results_json
-
     paths = [Path(p) for p in args.paths] or [_default_path()]
     wanted = _payload(paths, args.kata, args.seed, args.examples, False, args.require_sandbox)
     from .tiers import TierPolicy, apply_all
@@ -110,6 +108,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
             # A seed given is a seed asked for again: its drawn examples are kept on disk.
             results = grade(paths, args.kata, settings, limits=limits, require_sandbox=args.require_sandbox,
                             keep_examples=args.seed is not None)
+    from .report import render, results_json  # after grading: the zygote is launched without waiting for it
+
     # With `--json -` stdout carries the JSON alone (for a pipe); the report goes to stderr.
     to_stdout = args.json == "-"
     for result in results:
