@@ -38,6 +38,8 @@ if "GRADKATA_CACHE" not in os.environ:
 # Under xdist, the modules that take longest are handed out first (longest-first keeps the workers
 # finishing together); the ones made of many short tests go last, where they fill the gaps. Measured
 # serially, under load (docs/notes/testspeed.md). A module not listed keeps its place in between.
+# xdist's loadgroup scheduler hands out the groups (largest first, by number of tests) before the single
+# tests, so this order decides among the single tests (docs/notes/tests-speed.md).
 FIRST = [
     "tests/export/test_nbgrader.py",
     "tests/notebooks/test_notebooks.py",
