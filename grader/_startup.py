@@ -2,8 +2,8 @@
 
 Importing pytest, Hypothesis and torch allocates some 300,000 objects that live
 as long as the process; CPython's collector walks them again and again as they
-arrive (three full collections and some 400 younger ones, about 0.15 s of a
-cold `gradkata grade`, for some 80 objects of garbage). A command that grades
+arrive (three full collections and some 500 younger ones, 0.2-0.35 s of CPU
+in a cold `gradkata grade`, for some 80 objects of garbage). A command that grades
 defers collection (:func:`defer`) until the suites are collected
 (:func:`settle`), then moves everything loaded so far out of the collector's
 sight (``gc.freeze``, as the zygote does before it forks) and collects as usual

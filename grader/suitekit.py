@@ -220,16 +220,17 @@ def global_norm(scenario: Mapping[str, Any]) -> float:
 # (a third of a property test's drawing time). The draws are the same: a strategy's
 # choices depend on its arguments only, never on the object's identity.
 _FLOATS = st.floats(-10, 10, width=32, allow_subnormal=False)
-_SAMPLED: dict[tuple, st.SearchStrategy] = {}
+_SAMPLED: dict[str, st.SearchStrategy] = {}
 _INTEGERS: dict[tuple[int, int], st.SearchStrategy[int]] = {}
 _SHAPES: dict[tuple[int, int], st.SearchStrategy[tuple[int, ...]]] = {}
 _ARRAYS: dict[tuple[Any, tuple[int, ...]], st.SearchStrategy[np.ndarray]] = {}
 
 
 def _sampled(options: tuple) -> st.SearchStrategy:
-    if options not in _SAMPLED:
-        _SAMPLED[options] = st.sampled_from(options)
-    return _SAMPLED[options]
+    key = repr(options)  # not the tuple: 0.0 == -0.0 and 1 == 1.0 == True would share one strategy
+    if key not in _SAMPLED:
+        _SAMPLED[key] = st.sampled_from(options)
+    return _SAMPLED[key]
 
 
 def _integers(low: int, high: int) -> st.SearchStrategy[int]:
