@@ -69,12 +69,15 @@ def _assemble(zygote: Zygote, katas: list[Kata], settings: GradingSettings, pend
 def grade_many(zygote: Zygote, work: Iterable[tuple[T, Path]], katas: list[Kata],
                on_result: Callable[[T, SubmissionResult], None], settings: GradingSettings, *,
                plugins: Sequence[object] = (),
-               on_unreadable: Callable[[T, Path, UsageError], None] | None = None) -> None:
+               on_unreadable: Callable[[T, Path, UsageError], None] | None = None,
+               share_children: bool = False) -> None:
     """Grade each ``(tag, path)`` of ``work`` in one suite session, reporting each result as it is done.
 
     A path that cannot be read goes to ``on_unreadable`` (default: the
     :class:`UsageError` is raised and the rest is not graded). ``plugins``:
     extra pytest plugins for the session (e.g. :class:`gradkata.batch.replay.Replay`).
+    ``share_children``: a child per group of katas rather than per kata (throughput, for a
+    batch; see :func:`gradkata.runner.grade_each`).
     """
     from .runner import grade_each, points_of
 
@@ -98,7 +101,7 @@ def grade_many(zygote: Zygote, work: Iterable[tuple[T, Path]], katas: list[Kata]
         tag, pending = ctx
         on_result(tag, apply_all(settings.policy, _assemble(zygote, katas, settings, pending, graded)))
 
-    grade_each(zygote, katas, prepared(), done, settings, plugins=plugins)
+    grade_each(zygote, katas, prepared(), done, settings, plugins=plugins, share_children=share_children)
 
 
 def grade_submission(zygote: Zygote, path: Path, katas: list[Kata], settings: GradingSettings, *,

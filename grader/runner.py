@@ -420,24 +420,11 @@ def _open_shared(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes | N
 
 
 # Katas of one submission that may share a child: same forbidden functions, and a driver
-# without loopback ranks (those set up a network of their own). Off: one child per kata.
-_SHARE = [True]
-
-
-@contextlib.contextmanager
-def child_per_kata() -> Iterator[None]:
-    """Grade every kata in a child of its own (the path shared children are compared with)."""
-    before, _SHARE[0] = _SHARE[0], False
-    try:
-        yield
-    finally:
-        _SHARE[0] = before
-
-
+# without loopback ranks (those set up a network of their own).
 def _share_key(kata: Kata) -> tuple[str, ...] | None:
     from .worker.harness import load
 
-    if not _SHARE[0] or getattr(load(kata.harness), "LOOPBACK", False):
+    if getattr(load(kata.harness), "LOOPBACK", False):
         return None
     return tuple(kata.forbid)
 
@@ -478,12 +465,12 @@ def _not_implemented(judge: Judge, check: CheckResult) -> bool:
 
 
 def _open_children(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes | None],
-                   scripts: Callable[[str], prefetch.Script | None] = lambda slug: None,
-                   ) -> tuple[dict[str, Judge], dict[str, KataResult]]:
+                   scripts: Callable[[str], prefetch.Script | None] = lambda slug: None, *,
+                   share: bool = False) -> tuple[dict[str, Judge], dict[str, KataResult]]:
     """A judge per kata whose code imported; an early result for every other kata.
 
-    Katas that may share a child (:func:`_share_key`) get one child for all of them; a child of
-    its own is sent its kata's script now, a shared one as each kata's suite begins."""
+    ``share``: katas that may share a child (:func:`_share_key`) get one child for all of them.
+    A child of its own is sent its kata's script now, a shared one as each kata's suite begins."""
     judges: dict[str, Judge] = {}
     early: dict[str, KataResult] = {}
     # A file whose import failed (it timed out, crashed or raised) is not imported again for the
@@ -492,7 +479,7 @@ def _open_children(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes |
     failed: dict[bytes, KataResult] = {}
     groups: dict[tuple[str, ...], list[Kata]] = {}
     for kata in katas:
-        key = _share_key(kata) if sources.get(kata.slug) is not None else None
+        key = _share_key(kata) if share and sources.get(kata.slug) is not None else None
         if key is not None:
             groups.setdefault(key, []).append(kata)
     shared = {k.slug: group for group in groups.values() if len(group) > 1 for k in group}
@@ -645,11 +632,15 @@ T = TypeVar("T")
 
 def grade_each(zygote: Zygote, katas: list[Kata], work: Iterable[tuple[T, dict[str, bytes | None]]],
                on_result: Callable[[T, list[KataResult]], None], settings: GradingSettings, *,
-               plugins: Sequence[object] = ()) -> None:
+               plugins: Sequence[object] = (), share_children: bool = False) -> None:
     """Grade many submissions in one suite session, calling ``on_result`` as each is done.
 
     ``work`` yields ``(tag, sources)``, ``sources`` mapping each kata slug to the
     code to import (None: absent); it may block until the next one arrives.
+    ``share_children``: for throughput (a batch): a submission's katas that can share a child
+    do (:func:`_open_shared`): fewer forks, less CPU per submission, the same verdicts; but
+    each kata's child starts its scenarios only when its suite begins, so one submission
+    takes longer than with a child per kata, whose children all compute from the start.
     """
     policy = settings.policy
 
@@ -662,10 +653,10 @@ def grade_each(zygote: Zygote, katas: list[Kata], work: Iterable[tuple[T, dict[s
         for tag, sources in work:
             started = time.perf_counter()
             try:
-                judges, early = _open_children(zygote, katas, sources, scripts)
+                judges, early = _open_children(zygote, katas, sources, scripts, share=share_children)
             except WorkerStartError:
                 zygote.restart()  # the zygote itself died (not a child): one fresh start, then give up
-                judges, early = _open_children(zygote, katas, sources, scripts)
+                judges, early = _open_children(zygote, katas, sources, scripts, share=share_children)
 
             turn = _Turn(zygote, by_slug, sources, judges, early, scripts)
             try:

@@ -113,4 +113,6 @@ def _grade_tasks(tasks: Any, results: Any, settings: GradingSettings, version: s
     def unreadable(student: str, path: Path, exc: Exception) -> None:
         results.put(("result", student, _unreadable(path, katas, settings, version, str(exc)), 0.0))
 
-    grade_many(_STATE["zygote"], work(), katas, done, settings, plugins=_STATE["plugins"], on_unreadable=unreadable)
+    # Throughput first: a submission's katas share children where they can (the same verdicts).
+    grade_many(_STATE["zygote"], work(), katas, done, settings, plugins=_STATE["plugins"], on_unreadable=unreadable,
+               share_children=True)

@@ -89,8 +89,7 @@ def test_scenarios_sent_ahead_grade_like_one_call_per_ask(students: list[Path], 
 
     monkeypatch.setattr(runner, "_open_child", counting_open)
     prefetch.forget()
-    # A child per kata, so that each child opened is counted (shared children: test_shared_child.py).
-    with Zygote(Limits(call_s=1.0)) as zygote, runner.child_per_kata():
+    with Zygote(Limits(call_s=1.0)) as zygote:
         with prefetch.disabled():
             per_call = _grade(zygote, students)
         assert not prefetch._SCRIPTS, "nothing may be recorded while sending ahead is off"

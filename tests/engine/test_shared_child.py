@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gradkata import GradingSettings, prefetch, runner
+from gradkata import GradingSettings, prefetch
 from gradkata.api import grade_many, select
 from gradkata.katas._kata import PROJECT_ROOT
 from gradkata.pool import Zygote, Limits
@@ -69,10 +69,10 @@ def students(tmp_path_factory) -> list[Path]:
     ]
 
 
-def _grade(zygote: Zygote, students: list[Path]) -> list[list[tuple]]:
+def _grade(zygote: Zygote, students: list[Path], share: bool) -> list[list[tuple]]:
     out: dict[int, list[tuple]] = {}
     grade_many(zygote, list(enumerate(students)), select(KATAS), lambda i, r: out.__setitem__(i, verdict(r)),
-               GradingSettings(seed=3, examples=5))
+               GradingSettings(seed=3, examples=5), share_children=share)
     return [out[i] for i in range(len(students))]
 
 
@@ -87,10 +87,9 @@ def test_shared_children_grade_like_a_child_per_kata(students: list[Path], monke
     monkeypatch.setattr(Zygote, "spawn_shared", counting)
     prefetch.forget()
     with Zygote(Limits(call_s=1.0)) as zygote:
-        with runner.child_per_kata():
-            own = _grade(zygote, students)
+        own = _grade(zygote, students, share=False)
         assert not shared
-        together = _grade(zygote, students)
+        together = _grade(zygote, students, share=True)
     assert together == own
     # Every student shared two children (one per group of katas), but the stubs, whose
     # functions all raise, and only as far as imports allowed.
