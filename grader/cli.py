@@ -7,6 +7,7 @@ error; 1 when the grader itself could not run, with a one-line reason.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -314,6 +315,26 @@ def _no_server(p: argparse.ArgumentParser) -> None:
                    help="grade in this process, not on the resident grader (also: GRADKATA_NO_SERVER=1)")
 
 
+def _add_report_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--gradebook", default="gradebook.sqlite", help="SQLite gradebook (default: %(default)s)")
+    p.add_argument("-o", "--output", default="class_report.html", help="HTML file to write (default: %(default)s)")
+    p.add_argument("--title", help="the page's heading (default: names the gradebook)")
+
+
+# (command, help, module and function that add its arguments): the module is imported only
+# when that command is parsed (None: the function is in this module).
+COURSE_COMMANDS: list[tuple[str, str, str | None, str]] = [
+    ("grade-batch", "grade a folder of submissions into a gradebook", ".batch.cli", "add_grade_batch_arguments"),
+    ("merge", "combine gradebooks (the shards of `grade-batch --shard`)", ".batch.cli", "add_merge_arguments"),
+    ("report", "a self-contained HTML class report (plots) from the gradebook", None, "_add_report_arguments"),
+    ("export", "CSV grades, feedback and results.json from the gradebook", ".export.cli", "add_export_arguments"),
+    ("release", "write the student hand-out (no solutions, no suites)", ".release.cli", "add_release_arguments"),
+    ("gradescope", "build Gradescope's autograder zip", ".gradescope.cli", "add_gradescope_arguments"),
+    ("notebooks", "regenerate the self-study and nbgrader notebooks", ".notebooks.cli", "add_notebooks_arguments"),
+    ("katas", "regenerate exercises/ and solutions/ from the kata folders", ".katas.views", "add_katas_arguments"),
+]
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The command line's parser. ``command``: the one subcommand it will parse (the others are
     listed, with their help, but without their arguments); None: every subcommand in full."""
@@ -368,48 +389,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     # The course commands' arguments live beside their code, in modules slower to import
     # (sqlite3, zipfile, the kata index): added only for the command being parsed.
-    def full(name: str) -> bool:
-        return command is None or command == name
-
-    p = sub.add_parser("grade-batch", help="grade a folder of submissions into a gradebook")
-    if full("grade-batch"):
-        from .batch.cli import add_grade_batch_arguments
-
-        add_grade_batch_arguments(p)
-    p = sub.add_parser("merge", help="combine gradebooks (the shards of `grade-batch --shard`)")
-    if full("merge"):
-        from .batch.cli import add_merge_arguments
-
-        add_merge_arguments(p)
-    p = sub.add_parser("report", help="a self-contained HTML class report (plots) from the gradebook")
-    p.add_argument("--gradebook", default="gradebook.sqlite", help="SQLite gradebook (default: %(default)s)")
-    p.add_argument("-o", "--output", default="class_report.html", help="HTML file to write (default: %(default)s)")
-    p.add_argument("--title", help="the page's heading (default: names the gradebook)")
-    p = sub.add_parser("export", help="CSV grades, feedback and results.json from the gradebook")
-    if full("export"):
-        from .export.cli import add_export_arguments
-
-        add_export_arguments(p)
-    p = sub.add_parser("release", help="write the student hand-out (no solutions, no suites)")
-    if full("release"):
-        from .release.cli import add_release_arguments
-
-        add_release_arguments(p)
-    p = sub.add_parser("gradescope", help="build Gradescope's autograder zip")
-    if full("gradescope"):
-        from .gradescope.cli import add_gradescope_arguments
-
-        add_gradescope_arguments(p)
-    p = sub.add_parser("notebooks", help="regenerate the self-study and nbgrader notebooks")
-    if full("notebooks"):
-        from .notebooks.cli import add_notebooks_arguments
-
-        add_notebooks_arguments(p)
-    p = sub.add_parser("katas", help="regenerate exercises/ and solutions/ from the kata folders")
-    if full("katas"):
-        from .katas.views import add_katas_arguments
-
-        add_katas_arguments(p)
+    for name, help_text, module, adder in COURSE_COMMANDS:
+        p = sub.add_parser(name, help=help_text)
+        if module is None:  # few arguments, defined here: nothing to import
+            globals()[adder](p)
+        elif command is None or command == name:
+            getattr(importlib.import_module(module, __package__), adder)(p)
 
     p = sub.add_parser("mistakes", help="list the catalogued mistakes the grader can name")
     p.add_argument("slug", nargs="?", help="only this kata")
