@@ -541,35 +541,26 @@ class Zygote:
     def spawn(self, source: str | bytes, *, module: str, functions: list[str], forbid: Sequence[str] = (),
               harness: str | None = None) -> Child:
         """Fork a child that imports ``source`` as ``module`` (and will be driven by ``harness``)."""
-        self.wait()
-        if not self.alive():
-            self.restart() if self.proc is not None or not self.owned else self.start()
-        try:
-            return self._spawn(source, module=module, functions=functions, forbid=forbid, harness=harness)
-        except WorkerStartError:
-            self.restart()  # one retry on a fresh zygote; a second failure is the grader's own
-            return self._spawn(source, module=module, functions=functions, forbid=forbid, harness=harness)
+        data = source.encode() if isinstance(source, str) else source
+        return self._spawn([Module(module, data, tuple(functions), harness or "")], forbid=forbid, shared=False)
 
     def spawn_shared(self, modules: Sequence[Module], *, forbid: Sequence[str] = ()) -> Child:
         """Fork one child that imports several katas' modules of one submission, each as a module
         of its own, in order; read each one's import with :meth:`Child.confined_then`, then
         :meth:`Child.imported`. Calls name their kata by its driver (every module has its own)."""
+        return self._spawn(modules, forbid=forbid, shared=True)
+
+    def _spawn(self, modules: Sequence[Module], *, forbid: Sequence[str], shared: bool) -> Child:
         self.wait()
         if not self.alive():
             self.restart() if self.proc is not None or not self.owned else self.start()
         try:
-            child = self._spawn_job(modules, forbid=forbid, shared=True)
+            child = self._spawn_job(modules, forbid=forbid, shared=shared)
         except WorkerStartError:
-            self.restart()
-            child = self._spawn_job(modules, forbid=forbid, shared=True)
-        child.shared = True
+            self.restart()  # one retry on a fresh zygote; a second failure is the grader's own
+            child = self._spawn_job(modules, forbid=forbid, shared=shared)
+        child.shared = shared
         return child
-
-    def _spawn(self, source: str | bytes, *, module: str, functions: list[str], forbid: Sequence[str] = (),
-               harness: str | None = None) -> Child:
-        data = source.encode() if isinstance(source, str) else source
-        return self._spawn_job([Module(module, data, tuple(functions), harness or "")], forbid=forbid,
-                               shared=False)
 
     def _spawn_job(self, modules: Sequence[Module], *, forbid: Sequence[str], shared: bool) -> Child:
         self._count += 1
@@ -579,15 +570,12 @@ class Zygote:
             (scratch / f"{m.module}.py").write_bytes(m.source)
         if self.control is None:  # spawn() starts the zygote first, so only a stop in between gets here
             raise WorkerStartError("the zygote has no control channel: call start() before spawning a child")
-        job: dict[str, Any] = {"scratch": str(scratch), "forbid": list(forbid), "limits": self.limits.for_child()}
-        if shared:
-            job["harness"] = None  # no driver of its own (a driver that needs loopback ranks never shares)
-            job["modules"] = [{"source": f"{m.module}.py", "module": m.module, "functions": list(m.functions),
-                               "harness": m.harness} for m in modules]
-        else:
-            (only,) = modules
-            job.update({"source": f"{only.module}.py", "module": only.module, "functions": list(only.functions),
-                        "harness": only.harness or None})
+        # "harness": the child's own driver, for its sandbox (loopback ranks); a shared child has
+        # none (a driver that needs loopback ranks never shares).
+        job = {"scratch": str(scratch), "forbid": list(forbid), "limits": self.limits.for_child(),
+               "harness": None if shared else modules[0].harness or None,
+               "modules": [{"source": f"{m.module}.py", "module": m.module, "functions": list(m.functions),
+                            "harness": m.harness} for m in modules]}
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             socket.send_fds(self.control, [wire.encode({"op": "spawn", "job": job})], [theirs.fileno()])

@@ -419,14 +419,19 @@ def _open_shared(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes | N
     return judges, early, []
 
 
-# Katas of one submission that may share a child: same forbidden functions, and a driver
-# without loopback ranks (those set up a network of their own).
 def _share_key(kata: Kata) -> tuple[str, ...] | None:
+    """Katas of one submission with the same key may share a child: the same forbidden functions
+    (the guard is per child), and a driver without loopback ranks (None: never shared)."""
     from .worker.harness import load
 
     if getattr(load(kata.harness), "LOOPBACK", False):
         return None
     return tuple(kata.forbid)
+
+
+def _early(kata: Kata, result: KataResult) -> KataResult:
+    """The kata's early result (no check ran), out of the kata's points."""
+    return KataResult(kata.slug, 0.0, max_points(kata), result.status, result.reason, output=result.output)
 
 
 def _conclude(kata: Kata, judge: Judge, checks: list[CheckResult], output: str, elapsed: float,
@@ -487,8 +492,7 @@ def _open_children(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes |
     def settle(kata: Kata, result: KataResult) -> None:
         if isinstance(result, _ImportFailed):
             failed[cast(bytes, sources[kata.slug])] = result
-        early[kata.slug] = KataResult(kata.slug, 0.0, max_points(kata), result.status, result.reason,
-                                      output=result.output)
+        early[kata.slug] = _early(kata, result)
 
     def send(slug: str) -> None:
         script = scripts(slug)
@@ -508,15 +512,14 @@ def _open_children(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes |
                                               "no file for this kata")
                 continue
             if source in failed:
-                first = failed[source]
-                early[kata.slug] = KataResult(kata.slug, 0.0, max_points(kata), first.status, first.reason,
-                                              output=first.output)
+                early[kata.slug] = _early(kata, failed[source])
                 continue
             group = [k for k in shared.get(kata.slug, []) if sources.get(k.slug) not in failed]
             if len(group) > 1:
                 opened, results, left = _open_shared(zygote, group, sources)
-                for slug, done in results.items():
-                    settle(by_slug(katas, slug), done)
+                for member in group:
+                    if member.slug in results:
+                        settle(member, results[member.slug])
                 judges.update(opened)  # their scripts are sent as each kata begins (_Turn.begin)
                 for other in left:  # the shared child died importing: children of their own
                     shared.pop(other.slug, None)
@@ -535,10 +538,6 @@ def _open_children(zygote: Zygote, katas: list[Kata], sources: dict[str, bytes |
         _close(judges)
         raise
     return judges, early
-
-
-def by_slug(katas: list[Kata], slug: str) -> Kata:
-    return next(k for k in katas if k.slug == slug)
 
 
 def _close(judges: dict[str, Judge]) -> None:
@@ -580,11 +579,15 @@ class _Turn:
         self.retired: list[Child] = []
 
     def respawn(self, slug: str) -> Judge | None:
+        return self._fresh(slug)[0]
+
+    def _fresh(self, slug: str) -> tuple[Judge | None, KataResult | None]:
+        """A judge on a child of its own importing the kata's code again, or the early result."""
         source = self.sources.get(slug)
         if source is None:
-            return None
-        child, _ = _open_child(self.zygote, self.by_slug[slug], source)
-        return Judge(self.by_slug[slug], child) if child is not None else None
+            return None, None
+        child, result = _open_child(self.zygote, self.by_slug[slug], source)
+        return (Judge(self.by_slug[slug], child) if child is not None else None), result
 
     def begin(self, slug: str) -> None:
         judge = self.judges[slug]
@@ -600,16 +603,14 @@ class _Turn:
             # The katas before it killed the shared child: this kata starts on one of its own,
             # as it would have without sharing.
             self.retired.append(child)
-            fresh, result = _open_child(self.zygote, self.by_slug[slug], cast(bytes, self.sources[slug]))
-            if fresh is None:
+            fresh, result = self._fresh(slug)
+            if fresh is None or fresh.child is None:
                 del self.judges[slug]
-                kata = self.by_slug[slug]
-                assert result is not None
-                self.early[slug] = KataResult(slug, 0.0, max_points(kata), result.status, result.reason,
-                                              output=result.output)
+                if result is not None:
+                    self.early[slug] = _early(self.by_slug[slug], result)
                 return
-            self.judges[slug] = judge = Judge(self.by_slug[slug], fresh)
-            child = fresh
+            self.judges[slug] = judge = fresh
+            child = fresh.child
         else:
             # What the kata before it left ahead is drained: from here on, as in a child of its own.
             child.in_step, child.faulted_ahead = True, False

@@ -64,12 +64,8 @@ def _load(scratch: str, source: str, module_name: str, code_cache: dict):
 
 
 def _modules(job: dict) -> list[dict]:
-    """The submission's modules to import, one per kata: a shared child (``"modules"``) holds
-    several katas of one submission; an ordinary job holds one."""
-    if job.get("modules"):
-        return list(job["modules"])
-    return [{"source": job["source"], "module": job["module"], "functions": job["functions"],
-             "harness": job.get("harness") or ""}]
+    """The submission's modules to import, one per kata: several in a shared child, else one."""
+    return list(job.get("modules") or [])
 
 
 def _import(chan: socket.socket, scratch: str, spec: dict, code_cache: dict) -> dict[str, object] | None:
