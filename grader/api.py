@@ -129,12 +129,10 @@ def grade(paths: Sequence[Path], slugs: Sequence[str] | None = None, settings: G
     katas = select(slugs)
     disk = keep_examples if keep_examples is not None else settings is not None
     settings = settings if settings is not None else GradingSettings.create()
-    results: list[SubmissionResult] = []
     # First, before pytest, Hypothesis and the suites are imported here: the zygote imports
     # torch on the other core meanwhile.
     zygote = Zygote(limits, drivers=[k.harness for k in katas]).launch()
     try:
-        from .batch.replay import Replay
         from .hypothesis_pin import pin_generation
         from .runner import points_of
 
@@ -145,12 +143,22 @@ def grade(paths: Sequence[Path], slugs: Sequence[str] | None = None, settings: G
         settle()  # a command's deferred garbage collection resumes, the loaded heap frozen out of it
         if require_sandbox:
             zygote.require_full()
-        from . import prefetch
-
-        with prefetch.kept_on_disk(disk):  # a fixed seed's scenarios, for the next process (one request per kata)
-            grade_many(zygote, [(i, Path(p)) for i, p in enumerate(paths)], katas,
-                       lambda _i, r: results.append(r), settings,
-                       plugins=[Replay(disk=disk)] if disk or len(paths) > 1 else [])
+        results = grade_on(zygote, paths, katas, settings, keep_examples=disk)
     finally:
         zygote.close()
     return results
+
+
+def grade_on(zygote: Zygote, paths: Sequence[Path], katas: list[Kata], settings: GradingSettings, *,
+             keep_examples: bool) -> list[SubmissionResult]:
+    """:func:`grade` on a zygote already running (a process that grades again and again keeps one):
+    recorded examples replayed for later submissions and, with ``keep_examples``, kept on disk
+    with the katas' scenario scripts for the next process with this seed."""
+    from . import prefetch
+    from .batch.replay import Replay
+
+    out: dict[int, SubmissionResult] = {}
+    with prefetch.kept_on_disk(keep_examples):  # a fixed seed's scenarios (one request per kata)
+        grade_many(zygote, [(i, Path(p)) for i, p in enumerate(paths)], katas, out.__setitem__, settings,
+                   plugins=[Replay(disk=keep_examples)] if keep_examples or len(paths) > 1 else [])
+    return [out[i] for i in range(len(paths))]

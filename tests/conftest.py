@@ -138,17 +138,11 @@ def grade_warm(shared_zygote: Zygote) -> Callable[..., list[SubmissionResult]]:
     CPU each). For the tests that grade fixed files to check the verdicts; the tests of ``grade()`` itself
     (limits, unreadable files, the CLI, the server's equivalence) call it directly.
     """
-    from gradkata import prefetch
-    from gradkata.api import grade_many, select
-    from gradkata.batch.replay import Replay
+    from gradkata.api import grade_on, select
 
     def run(paths: Sequence[Path], slugs: Sequence[str] | None = None, settings: GradingSettings | None = None,
             ) -> list[SubmissionResult]:
         assert settings is not None, "a fixed seed: the tests' verdicts must not depend on the run"
-        out: dict[int, SubmissionResult] = {}
-        with prefetch.kept_on_disk(True):
-            grade_many(shared_zygote, [(i, Path(p)) for i, p in enumerate(paths)], select(slugs),
-                       out.__setitem__, settings, plugins=[Replay(disk=True)])
-        return [out[i] for i in range(len(paths))]
+        return grade_on(shared_zygote, paths, select(slugs), settings, keep_examples=True)
 
     return run

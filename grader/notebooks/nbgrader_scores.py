@@ -95,9 +95,7 @@ class GradkataScores(Preprocessor):
         cells = graded_katas(nb)
         if not cells:
             return nb, resources
-        from .. import prefetch
-        from ..api import grade_submission, select
-        from ..batch.replay import Replay
+        from ..api import grade_on, select
         from ..notebook_check import DEFAULT_SEED, _report
         from ..settings import GradingSettings
 
@@ -106,10 +104,8 @@ class GradkataScores(Preprocessor):
             path = Path(folder) / "submission.ipynb"
             nbformat.write(nb, path)
             # As grade([path], ...) does, on this process's warm zygote: recorded examples replayed, kept on disk.
-            with prefetch.kept_on_disk(True):
-                result = grade_submission(_zygote(), path, select(sorted(set(cells.values()))),
-                                          GradingSettings(seed=DEFAULT_SEED, policy=policy),
-                                          plugins=[Replay(disk=True)])
+            [result] = grade_on(_zygote(), [path], select(sorted(set(cells.values()))),
+                                GradingSettings(seed=DEFAULT_SEED, policy=policy), keep_examples=True)
         by_slug = {k.slug: k for k in result.katas}
         notes = [n for n in result.notes if "left out" not in n]
         if not policy.is_default():
