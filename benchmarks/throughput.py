@@ -16,7 +16,8 @@ Figures (``--only`` picks among them):
   beside `gradkata grade-batch` on the same solutions as files (a new gradebook,
   an empty example cache, fresh processes).
 - ``batch``: 200 submissions on the five core katas with 2 workers
-  (`benchmarks/batch_grading.py -n 200 --workers 2 --no-resume`; 40 with --quick).
+  (`benchmarks/batch_grading.py -n 200 --workers 2 --no-resume`; 40 with --quick), and the
+  floor of that batch on this machine (`benchmarks/batch_floor.py`).
 - ``tests``: how to time the project's own test suite.
 
 Every process gets an example cache of this run's own ($GRADKATA_CACHE), so
@@ -185,6 +186,8 @@ def batch(quick: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="gradkata-bench-cache-") as cache:
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "batch_grading.py"), "-n", str(n), "--workers", "2",
                         "--no-resume"], cwd=ROOT, env={**os.environ, "GRADKATA_CACHE": cache}, check=True)
+    print("its floor, what no grading machinery can go below here (benchmarks/batch_floor.py):", flush=True)
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "batch_floor.py"), "-n", str(n)], cwd=ROOT, check=True)
 
 
 def tests() -> None:

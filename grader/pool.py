@@ -473,7 +473,10 @@ class Zygote:
         self.shares = [Share(str(self.root), pair[0], self.limits, f"w{i}-") for i, pair in enumerate(pairs[1:])]
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.root), "PYTHONDONTWRITEBYTECODE": "1",
                "PYTHONHASHSEED": "0", "LANG": "C.UTF-8", "MPLBACKEND": "Agg", **THREAD_ENV,
-               "GRADKATA_SANDBOX_OFF": ",".join(self.limits.disable), "GRADKATA_TRUSTED": str(self.trusted), "GRADKATA_DRIVERS": ",".join(self.drivers)}
+               "GRADKATA_SANDBOX_OFF": ",".join(self.limits.disable), "GRADKATA_TRUSTED": str(self.trusted),
+               "GRADKATA_DRIVERS": ",".join(self.drivers),
+               # A switch for measuring the zygote's huge pages (worker/hugepages.py) against none.
+               "GRADKATA_HUGEPAGES": os.environ.get("GRADKATA_HUGEPAGES", "1")}
         with open(self.root / "zygote.log", "wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-S", "-c", BOOT, str(lib), ",".join(str(t.fileno()) for t in theirs),

@@ -89,19 +89,26 @@ def main(control_fds: list[int]) -> None:
         control.send(wire.encode({"ready": True, **info}))
     from . import child, harness
 
+    from .hugepages import Collapser
+
+    collapser = Collapser()
     selector = selectors.DefaultSelector()
     for control in controls:
         selector.register(control, selectors.EVENT_READ)
     while selector.get_map():
-        for key, _ in selector.select():
+        # Requests first: the heap is collapsed a range at a time while none waits.
+        ready = selector.select(0 if collapser.busy() else None)
+        if not ready:
+            collapser.step()
+        for key, _ in ready:
             control = cast(socket.socket, key.fileobj)  # only the sockets in `controls` are registered
-            if not _answer(control, controls, child, harness):
+            if not _answer(control, controls, child, harness, collapser):
                 selector.unregister(key.fileobj)
                 control.close()
     sys.exit(0)
 
 
-def _answer(control: socket.socket, controls: list[socket.socket], child, harness) -> bool:
+def _answer(control: socket.socket, controls: list[socket.socket], child, harness, collapser) -> bool:
     """Handle one request; False when this channel is done."""
     try:
         data, fds, _flags, _addr = socket.recv_fds(control, CONTROL_MAX, 1)
@@ -141,6 +148,7 @@ def _answer(control: socket.socket, controls: list[socket.socket], child, harnes
         return True
     os.close(fds[0])
     control.send(wire.encode({"pid": pid}))
+    collapser.forked()
     return True
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import signal
@@ -35,17 +36,29 @@ def _verdicts(results: list[SubmissionResult]) -> list[list[tuple]]:
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("serve")
     sock = root / "s.sock"
+    # PYTHONFAULTHANDLER: a server that does not stop is made to print where each of its threads is.
     proc = subprocess.Popen([sys.executable, "-m", "gradkata", "serve", "--socket", str(sock), "--seed", "3"],
-                            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
-    while not sock.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert sock.exists(), proc.stdout.read() if proc.poll() is not None else "no socket after 60 s"
-    yield sock, root
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=30) == 0
-    proc.stdout.close()
-    assert not sock.exists()
+                            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONFAULTHANDLER": "1"})
+    try:
+        deadline = time.monotonic() + 60
+        while not sock.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sock.exists(), proc.stdout.read() if proc.poll() is not None else "no socket after 60 s"
+        yield sock, root
+        proc.send_signal(signal.SIGINT)
+        try:
+            code = proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            pytest.fail("the server did not stop within 60 s of SIGINT; its output and threads:\n"
+                        + proc.communicate(timeout=30)[0][-6000:])
+        assert code == 0, proc.stdout.read()[-3000:]
+        assert not sock.exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()  # reaps it and closes the pipe
 
 
 def _students(root: Path) -> list[Path]:
