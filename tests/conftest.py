@@ -9,6 +9,7 @@ so that fixture is built once; every other test is scheduled on its own. Measure
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
@@ -18,6 +19,12 @@ if TYPE_CHECKING:
     from gradkata.pool import Zygote
     from gradkata.results import SubmissionResult
     from gradkata.settings import GradingSettings
+
+# nbformat imports jsonschema, whose "iri" format checker imports rfc3987-syntax, which builds 38 lark
+# grammars at import: 2 to 4 s of CPU in each worker, before its first test, for a format that nothing
+# here validates (python-jsonschema/jsonschema#1428). Without it jsonschema leaves "iri" unchecked, as
+# it does wherever that package is not installed. The processes the tests start are not affected.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
 
 # `gradkata check` and `grade` would otherwise start (and reuse) a resident grader of this user's, shared
 # across test runs and with the person running them: each test grades in its own process instead. The
