@@ -286,38 +286,42 @@ class Child:
 
 class _Sweeper:
     """Removes dead children's scratch folders on a thread of its own: a removal
-    costs milliseconds of the kernel's time, which the next child need not wait for."""
+    costs milliseconds of the kernel's time, which the next child need not wait for.
+
+    No count of pending folders: a Ctrl-C between counting one and queueing it
+    left a count that never came down, and the next flush waited its whole
+    timeout. A flush queues a marker behind the folders and waits for it.
+    """
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[Path | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Path | threading.Event] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._idle = threading.Event()
-        self._idle.set()
-        self._pending = 0
 
     def remove(self, folder: Path) -> None:
-        with self._lock:
-            self._pending += 1
-            self._idle.clear()
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="gradkata-sweeper", daemon=True)
-                self._thread.start()
         self._queue.put(folder)
-
-    def _run(self) -> None:
-        while True:
-            folder = self._queue.get()
-            if folder is not None:
-                shutil.rmtree(folder, ignore_errors=True)
-            with self._lock:
-                self._pending -= 1
-                if not self._pending:
-                    self._idle.set()
+        self._running()
 
     def flush(self, timeout: float = 30.0) -> None:
         """Wait until every folder handed over so far is gone."""
-        self._idle.wait(timeout)
+        done = threading.Event()
+        self._queue.put(done)
+        self._running()
+        done.wait(timeout)
+
+    def _running(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():  # also after a fork
+                self._thread = threading.Thread(target=self._run, name="gradkata-sweeper", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if isinstance(item, threading.Event):
+                item.set()
+            else:
+                shutil.rmtree(item, ignore_errors=True)
 
 
 _SWEEPER = _Sweeper()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
@@ -57,7 +58,7 @@ def test_a_save_is_checked_and_its_result_printed(tmp_path: Path) -> None:
     # In this process's own grader (GRADKATA_NO_SERVER, set for the tests): no server outlives the test.
     proc = subprocess.Popen([sys.executable, "-m", "gradkata", "watch", SLUG, str(exercise)], cwd=PROJECT_ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "GRADKATA_NO_SERVER": "1"})
+                            env={**os.environ, "GRADKATA_NO_SERVER": "1", "PYTHONFAULTHANDLER": "1"})
     lines = _reader(proc)
     try:
         _lines_until(lines, "watching", 60)
@@ -71,7 +72,18 @@ def test_a_save_is_checked_and_its_result_printed(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         try:
-            assert proc.wait(timeout=30) == 0
+            try:
+                code = proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: it prints where each thread is
+                proc.wait(timeout=30)
+                left = []
+                with contextlib.suppress(queue.Empty):
+                    while (line := lines.get(timeout=5)) is not None:
+                        left.append(line)
+                pytest.fail("watch did not stop within 60 s of Ctrl-C; its last output and threads:\n"
+                            + "".join(left)[-6000:])
+            assert code == 0
         finally:
             if proc.poll() is None:
                 proc.kill()
