@@ -9,6 +9,7 @@ so that fixture is built once; every other test is scheduled on its own. Measure
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
@@ -25,6 +26,13 @@ if TYPE_CHECKING:
 # here validates (python-jsonschema/jsonschema#1428). Without it jsonschema leaves "iri" unchecked, as
 # it does wherever that package is not installed. The processes the tests start are not affected.
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+
+# A shell starts a background job (`.ci/run &`, a CI runner's step) with SIGINT ignored, and every process
+# the tests start inherits that: `gradkata serve` and `watch`, which the tests stop with SIGINT as a person
+# stops them with Ctrl-C, then ran on, and their tests failed after a minute, or passed when an earlier
+# test in the same worker had happened to restore SIGINT (asyncio.run does). Ctrl-C means Ctrl-C here.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # `gradkata check` and `grade` would otherwise start (and reuse) a resident grader of this user's, shared
 # across test runs and with the person running them: each test grades in its own process instead. The
