@@ -6,8 +6,7 @@ in this process, with no sandbox, exactly as a submission's observations would b
 
 from __future__ import annotations
 
-import functools
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from .diagnose import diagnose_functions, failed
 from .judge import Call, CandidateRaised, LocalJudge
@@ -17,27 +16,7 @@ from .results import CheckResult
 from .runner import run_suites
 from .settings import GradingSettings
 
-if TYPE_CHECKING:
-    from .batch.replay import Replay
-
 SWEEP = GradingSettings(seed=1, examples=10)
-
-
-@functools.cache
-def _replay() -> Replay:
-    """Hypothesis's examples, drawn once per property and settings in this process and replayed for
-    the next function swept, as a batch replays them for its next submission (the same examples in
-    the same order, so the same verdicts); drawing them was a quarter of a sweep's time."""
-    from .batch.replay import Replay
-
-    return Replay()
-
-
-@functools.cache
-def _recorded(kata: Kata, settings: GradingSettings) -> None:
-    """The reference through the kata's suite once, so that every property's examples are recorded
-    (a mutant fails most properties, and a failing run records nothing)."""
-    run_suites({kata.slug: LocalJudge(kata, kata.reference())}, [kata], settings, plugins=[_replay()])
 
 
 class _RecordingJudge(LocalJudge):
@@ -56,9 +35,8 @@ def run_and_diagnose(kata: Kata, funcs: dict[str, Callable], settings: GradingSe
                      source: str | None = None) -> tuple[list[CheckResult], list[Mistake]]:
     """Trusted functions through the kata's hidden suite, then diagnosed from the
     suite's calls and the probe battery, as a submission would be."""
-    _recorded(kata, settings)
     judge = _RecordingJudge(kata, funcs)
-    checks = run_suites({kata.slug: judge}, [kata], settings, plugins=[_replay()]).get(kata.slug, [])
+    checks = run_suites({kata.slug: judge}, [kata], settings).get(kata.slug, [])
     if not failed(checks):
         return checks, []
     return checks, diagnose_functions(kata, funcs, source, judge.calls)
