@@ -288,9 +288,9 @@ class _Sweeper:
     """Removes dead children's scratch folders on a thread of its own: a removal
     costs milliseconds of the kernel's time, which the next child need not wait for.
 
-    No count of pending folders: a Ctrl-C between counting one and queueing it
-    left a count that never came down, and the next flush waited its whole
-    timeout. A flush queues a marker behind the folders and waits for it.
+    No count of pending folders, which a Ctrl-C between counting one and
+    queueing it could leave too high (every later flush would then wait its
+    whole timeout): a flush queues a marker behind the folders and waits for it.
     """
 
     def __init__(self) -> None:

@@ -98,7 +98,7 @@ def _arrays_close(a: Any, b: Any) -> bool:
     if a.shape != b.shape:
         return False
     if a.dtype == b.dtype and a.tobytes() == b.tobytes():
-        return True  # the same values bit for bit (NaNs too): most pairs compared are
+        return True  # bit for bit (NaNs too), as a candidate and a mutant are on most keys
     half = isinstance(a, _Half) or isinstance(b, _Half)
     x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if x.size == 0 or np.array_equal(x, y, equal_nan=True):

@@ -20,9 +20,12 @@ import signal
 import socket
 import sys
 import time
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from . import wire
+
+if TYPE_CHECKING:
+    from .hugepages import Collapser
 
 CONTROL_MAX = 1 << 20
 
@@ -88,7 +91,6 @@ def main(control_fds: list[int]) -> None:
     for control in controls:
         control.send(wire.encode({"ready": True, **info}))
     from . import child, harness
-
     from .hugepages import Collapser
 
     collapser = Collapser()
@@ -108,7 +110,7 @@ def main(control_fds: list[int]) -> None:
     sys.exit(0)
 
 
-def _answer(control: socket.socket, controls: list[socket.socket], child, harness, collapser) -> bool:
+def _answer(control: socket.socket, controls: list[socket.socket], child, harness, collapser: Collapser) -> bool:
     """Handle one request; False when this channel is done."""
     try:
         data, fds, _flags, _addr = socket.recv_fds(control, CONTROL_MAX, 1)
