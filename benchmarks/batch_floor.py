@@ -34,12 +34,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from batch_grading import ATTACKS, CORE, kind_of, machine_cpu  # noqa: E402
+from batch_grading import CORE, build, machine_cpu  # noqa: E402
 
 from gradkata import prefetch  # noqa: E402
 from gradkata.api import grade_many, select  # noqa: E402
 from gradkata.batch.replay import Replay  # noqa: E402
-from gradkata.doctor import PROBE_SOURCE  # noqa: E402
+from gradkata.doctor import spawn_cost_ms  # noqa: E402
 from gradkata.pool import Limits, Zygote  # noqa: E402
 from gradkata.settings import GradingSettings  # noqa: E402
 from gradkata.worker import wire  # noqa: E402
@@ -92,10 +92,7 @@ def _child_cpu(zygote: Zygote, n: int) -> float:
     """Machine CPU seconds per sandboxed child that imports a trivial module and exits."""
     time.sleep(0.3)
     cpu = machine_cpu()
-    for _ in range(n):
-        child = zygote.spawn(PROBE_SOURCE, module="probe", functions=["f"])
-        child.handshake()
-        child.close()
+    spawn_cost_ms(zygote, n)
     time.sleep(0.3)  # the kernel's clean-up of the last child
     return (machine_cpu() - cpu) / n
 
@@ -109,12 +106,12 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--children", type=int, default=2, help="children per submission (default 2: shared)")
     args = p.parse_args()
-    kinds = [kind_of(i) for i in range(args.n)]
-    loops = sum(1 for i, k in enumerate(kinds) if k == "attack" and list(ATTACKS)[(i // 10) % len(ATTACKS)]
-                == "endless loop")
     settings = GradingSettings(seed=args.seed, examples=args.examples)
     with tempfile.TemporaryDirectory() as tmp, Zygote(Limits(call_s=args.timeout),
                                                       drivers=[k.harness for k in select(CORE)]) as zygote:
+        # batch_grading.py's own mix of correct submissions, mutants, attacks and stubs.
+        mix = list(build(Path(tmp) / "class", args.n).values())
+        loops = mix.count("attack: endless loop")
         _record_scripts(zygote, Path(tmp), settings)
         # A batch's zygote forks hundreds of children: measure it as it is after its first
         # 16, with its heap in huge pages (gradkata/worker/hugepages.py), unless that is off.
@@ -132,7 +129,7 @@ def main() -> None:
     print(f"one sandboxed child (fork, confinement, trivial import, exit): {child_s * 1e3:.1f} ms machine CPU")
     # Every submission but the stubs runs (about) a correct one's calls; mutants and attacks stop
     # early on their failing kata, so this slightly overstates them and understates nothing else.
-    running = sum(1 for k in kinds if k in ("correct", "mutant", "attack"))
+    running = sum(1 for kind in mix if kind.split(":")[0] in ("correct", "mutant", "attack"))
     parts = {"submissions' own calls": running * own, "children": args.n * args.children * child_s,
              "endless loops": loops * args.timeout}
     total = sum(parts.values())
