@@ -70,12 +70,11 @@ SKIPS = _solution().replace(
     "    if not with_grad:\n        return torch.zeros(())\n    total = _local(sharded, norm_type)\n", 1)
 
 
-def test_a_deadlock_is_reported_in_bounded_time_and_the_child_goes_on(zygote):
-    assert SKIPS != _solution()
-    child = _child(zygote, SKIPS)
+def _deadlocks(zygote: Zygote, source: str) -> tuple[list, list, list]:
+    child = _child(zygote, source)
     stuck, fine, waited = [], [], []
     try:
-        # Several in a row: a timed-out group's connections must not reach the next call's groups.
+        # Several in a row: a deadlocked group's connections must not reach the next call's groups.
         for _ in range(3):
             t0 = time.perf_counter()
             stuck.append(child.call(HARNESS, scenario([[[3.0, 4.0]], [None], [[12.0]], []], max_norm=6.5)))
@@ -85,9 +84,26 @@ def test_a_deadlock_is_reported_in_bounded_time_and_the_child_goes_on(zygote):
         child.close()
     for reply in stuck:
         assert reply["ok"] and reply["obs"]["deadlock"] == {"waiting": [0, 2], "returned": [1, 3]}, reply
-    assert all(COLLECTIVE_S <= w < COLLECTIVE_S + 5 for w in waited), waited
     for reply in fine:
         assert reply["ok"] and [float(x["value"]) for x in reply["obs"]["returned"]] == pytest.approx([13.0] * 4)
+    return stuck, fine, waited
+
+
+def test_a_deadlock_is_reported_before_the_collective_times_out_and_the_child_goes_on(zygote):
+    assert SKIPS != _solution()
+    _, _, waited = _deadlocks(zygote, SKIPS)
+    # Ranks 1 and 3 returned and ranks 0 and 2 wait in the all-reduce: certain at once.
+    assert all(w < COLLECTIVE_S for w in waited), waited
+
+
+ASYNC_SKIPS = SKIPS.replace("group=group)\n", "group=group, async_op=True).wait()\n", 1)
+
+
+def test_a_deadlock_the_driver_cannot_see_ends_at_the_collective_timeout(zygote):
+    # Blocked in work.wait() (the submission's frame, not a collective's): only the timeout tells.
+    assert ASYNC_SKIPS != SKIPS
+    _, _, waited = _deadlocks(zygote, ASYNC_SKIPS)
+    assert all(COLLECTIVE_S <= w < COLLECTIVE_S + 5 for w in waited), waited
 
 
 def test_an_error_on_one_rank_says_which(zygote):

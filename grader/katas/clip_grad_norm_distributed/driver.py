@@ -15,7 +15,13 @@ A replicated parameter appears on every rank with the same values and grad.
 
 Observation: ``{"returned": [per rank], "grads": [[per parameter] per rank]}``,
 or ``{"deadlock": {"waiting": [ranks], "returned": [ranks]}}`` when some ranks
-returned while others waited in a collective until it timed out.
+returned while others waited in a collective that could never complete.
+
+A deadlock is seen as soon as it is certain, not when the collective times out:
+once a rank has finished (it waits at the end and joins no further collective),
+every rank still blocked in a collective of the whole group waits for it forever.
+The timeout stays as the fallback for the waits this cannot see (an async
+collective's ``work.wait()``, a subgroup).
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ from typing import Required, TypedDict, Union, final
 
 import itertools
 import math
+import sys
 import threading
+import time
 
 from gradkata.worker.shapes import Array, Value
 from gradkata.worker.values import describe, to_numpy
@@ -74,6 +82,16 @@ FUNCTION = "clip_grad_norm_distributed"
 LOOPBACK = True
 COLLECTIVE_S = 2.0  # a collective that waits longer has lost a rank: deadlock
 GRACE_S = 5.0  # beyond the collective timeout, for a rank's own work
+# How long "every unfinished rank blocked in a collective" must hold before it is a
+# deadlock: a finished rank's async collective can still be matched for that long.
+SETTLE_S = 0.25
+POLL_S = 0.02
+# torch.distributed's collectives of the whole group, as the innermost Python frame of
+# a rank blocked in one (the C++ wait has no frame of its own).
+COLLECTIVES = frozenset({
+    "all_reduce", "all_reduce_coalesced", "all_gather", "all_gather_into_tensor", "all_gather_object",
+    "all_to_all", "all_to_all_single", "barrier", "broadcast", "broadcast_object_list", "gather",
+    "monitored_barrier", "reduce", "reduce_scatter", "reduce_scatter_tensor", "scatter"})
 
 DEVICES = 8  # spare gloo devices per child: a device that saw a deadlock is never used again
 
@@ -203,6 +221,8 @@ def norm_type(scenario: Scenario) -> float:
 
 def _is_collective_failure(exc: BaseException) -> bool:
     """A gloo timeout, or a peer that left: what waiting for a rank that never came looks like."""
+    if isinstance(exc, _Stuck):
+        return True
     text = str(exc)
     return type(exc).__name__ in ("DistBackendError", "DistNetworkError", "DistStoreError") or \
         "Timed out" in text or "Connection closed by peer" in text or "Connection reset" in text
@@ -217,13 +237,14 @@ def run(funcs: dict, scenario: Scenario) -> Observation:
     prefix = f"call{next(_calls)}/"
     built = [build_rank(scenario, r) for r in range(world)]
     results: list = [None] * world
+    groups: list = [None] * world
     # A rank that returned keeps its group open until every rank is done, as a
     # real rank would go on to its next collective instead of hanging up.
     done = threading.Barrier(world)
 
     def rank_main(rank: int) -> None:
         try:
-            _open_group(store, prefix, rank, world, timeout_s)
+            groups[rank] = _open_group(store, prefix, rank, world, timeout_s)
         except BaseException as exc:  # noqa: BLE001 -- reported below
             results[rank] = exc
             done.abort()
@@ -231,22 +252,82 @@ def run(funcs: dict, scenario: Scenario) -> Observation:
         try:
             results[rank] = ("ok", fn(built[rank][1], scenario["max_norm"], norm_type(scenario)))
         except BaseException as exc:  # noqa: BLE001 -- the submission may raise anything
-            results[rank] = exc
+            # A failed collective's traceback would keep this rank's group, and so its
+            # connections, open: the ranks still waiting on them would wait on.
+            results[rank] = _Stuck() if _is_collective_failure(exc) else exc
         try:
             done.wait(timeout=timeout_s + GRACE_S)
         except threading.BrokenBarrierError:
             pass
         finally:
+            # Dropping the last reference closes the group's connections, which
+            # ends the wait of a rank still stuck in a collective with this one.
             _close_group()
+            groups[rank] = None
 
     threads = [threading.Thread(target=rank_main, args=(r,), name=f"rank{r}", daemon=True) for r in range(world)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join(timeout=2 * (timeout_s + GRACE_S))
-    if any(t.is_alive() for t in threads):
-        raise TimeoutError(f"a rank did not finish within {2 * (timeout_s + GRACE_S):.0f} s")
+    stuck = _join(threads, results, groups, timeout_s)
+    if stuck:
+        # The finished ranks hang up, so the stuck ones' collectives fail now instead of at their
+        # timeout; joining them frees their groups' sockets before the next call opens more.
+        done.abort()
+        for t in threads:
+            t.join(timeout=GRACE_S)
+        results[:] = [_Stuck() if r in stuck else x for r, x in enumerate(results)]
     return _observation(results, built)
+
+
+class _Stuck(Exception):
+    """A rank blocked in a collective that no finished rank will ever join."""
+
+
+def _join(threads: list[threading.Thread], results: list, groups: list, timeout_s: float) -> list[int]:
+    """Wait for the ranks; the ranks deadlocked in a collective, as soon as that is certain, else []."""
+    limit = 2 * (timeout_s + GRACE_S)
+    end = time.monotonic() + limit
+    settle = min(SETTLE_S, timeout_s / 4)
+    since: float | None = None
+    for t in threads:
+        while t.is_alive():
+            t.join(timeout=POLL_S)  # returns at once when the rank ends: no latency on a normal call
+            now = time.monotonic()
+            if not t.is_alive():
+                break
+            if now > end:
+                raise TimeoutError(f"a rank did not finish within {limit:.0f} s")
+            stuck = _blocked(threads, results, groups)
+            if not stuck:
+                since = None
+            elif since is None:
+                since = now
+            elif now - since >= settle:
+                return stuck
+    return []
+
+
+def _blocked(threads: list[threading.Thread], results: list, groups: list) -> list[int]:
+    """The unfinished ranks, when a rank has finished and every unfinished one waits in a
+    collective of the whole group (which needs the finished rank); else []."""
+    unfinished = [r for r, x in enumerate(results) if x is None]
+    if not unfinished or len(unfinished) == len(results):
+        return []
+    frames = sys._current_frames()
+    try:
+        for r in unfinished:
+            frame = frames.get(threads[r].ident or -1)
+            if frame is None or frame.f_code.co_name not in COLLECTIVES \
+                    or not frame.f_code.co_filename.endswith("distributed_c10d.py"):
+                return []
+            group = frame.f_locals.get("group")
+            if group is not None and group is not groups[r]:
+                return []  # a subgroup, which a finished rank may not belong to
+    finally:
+        # The frames include this one: a cycle that would keep the stuck ranks' groups, and
+        # their connections, open until the next garbage collection.
+        del frames
+    return unfinished
 
 
 def _observation(results: list, built: list) -> Observation:
@@ -260,7 +341,7 @@ def _observation(results: list, built: list) -> Observation:
         raise exc
     if waiting:
         returned = [r for r, x in enumerate(results) if not isinstance(x, BaseException)]
-        results.clear()  # the errors' tracebacks hold the stuck groups
+        results[:] = [None] * len(results)  # the errors' tracebacks hold the stuck groups
         _retire_device()
         return {"deadlock": {"waiting": waiting, "returned": returned}}
     return _observe([x[1] for x in results], [params for params, _ in built])

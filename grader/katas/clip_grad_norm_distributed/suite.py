@@ -71,7 +71,7 @@ def check(judge, s: Scenario, judged: str = "grads") -> None:
         stuck = got["deadlock"]
         raise Mismatch(
             f"Called {call}. Rank(s) {stuck.get('returned')} returned while rank(s) {stuck.get('waiting')} waited "
-            "in a collective until it timed out: a deadlock (in real training every rank would hang). Every rank "
+            "in a collective the others never joined: a deadlock (in real training every rank would hang). Every rank "
             "must call the same collectives, even one without gradients: its share of the norm is 0.")
     world = s["world_size"]
     if not isinstance(got.get("returned"), list) or len(got["returned"]) != world:
