@@ -1,4 +1,12 @@
-"""A command-line process's start: no garbage collections until the hidden suites are loaded.
+"""A command-line process's start: torch on one thread, no garbage collections until the suites are loaded.
+
+The trusted side's tensors are tiny (references, oracles, mutants on a few
+hundred elements): torch's thread pool buys them nothing and contends with the
+sandboxed children for the same cores. A busy OpenMP pool spins while it waits,
+so on a loaded 2-core machine a trusted sweep ran up to ten times slower with
+two threads than with one (:func:`one_thread`; the children are single-threaded
+already, see ``pool.THREAD_ENV``). It also makes the reference's arithmetic the
+child's: one thread, the same order of summation.
 
 Importing pytest, Hypothesis and torch allocates some 300,000 objects that live
 as long as the process; CPython's collector walks them again and again as they
@@ -14,8 +22,15 @@ does nothing unless this process's command called :func:`defer`.
 from __future__ import annotations
 
 import gc
+import os
 
 _DEFERRED = [False]
+
+
+def one_thread() -> None:
+    """torch single-threaded in this process and the ones it starts, unless the user set
+    ``OMP_NUM_THREADS``; before torch is imported (its pool reads the variable once)."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def defer() -> None:

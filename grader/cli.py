@@ -412,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else argv
     parser = build_parser(words[0] if words and not words[0].startswith("-") else None)
     args = parser.parse_args(argv)
+    if argv is None:
+        _startup.one_thread()
     if argv is None and args.command in QUICK_EXIT:
         _startup.defer()  # no garbage collection while torch and the suites load (api.grade settles it)
     try:

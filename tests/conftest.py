@@ -27,6 +27,13 @@ if TYPE_CHECKING:
 # it does wherever that package is not installed. The processes the tests start are not affected.
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
 
+# torch on one thread in the test workers and the processes they start, as the command line runs it
+# (gradkata._startup.one_thread): two workers' thread pools spinning against each other and the sandboxed
+# children made the trusted sweeps up to ten times slower (the suite 215 -> 181 s, 385 -> 320 CPU s).
+from gradkata import _startup  # noqa: E402
+
+_startup.one_thread()
+
 # A shell starts a background job (`.ci/run &`, a CI runner's step) with SIGINT ignored, and every process
 # the tests start inherits that: `gradkata serve` and `watch`, which the tests stop with SIGINT as a person
 # stops them with Ctrl-C, then ran on, and their tests failed after a minute, or passed when an earlier

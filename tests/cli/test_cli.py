@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -121,3 +122,24 @@ def test_the_seed_decides_the_draws_even_on_ci(tmp_path):
                 proc.kill()
                 proc.communicate()
     assert scores[0] == scores[1]
+
+
+THREADS = """
+import sys
+from gradkata.cli import main
+sys.argv = ["gradkata", "list"]
+main()
+import torch
+print(torch.get_num_threads(), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("given, expected", [(None, 1), ("2", 2)])
+def test_the_command_line_runs_torch_on_one_thread_unless_told(given, expected):
+    # The trusted side's tensors are tiny; torch's pool would only spin against the children (gradkata._startup).
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    if given is not None:
+        env["OMP_NUM_THREADS"] = given
+    proc = subprocess.run([sys.executable, "-c", THREADS], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stderr.strip().splitlines()[-1]) == expected
