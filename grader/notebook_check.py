@@ -51,6 +51,8 @@ REPLY_TIMEOUT_S = 300.0
 
 
 SOCKET_ENV = "GRADKATA_GRADER_SOCKET"
+# Set by gradkata.notebooks.nbgrader_scores.use_gradkata_scores in nbgrader's process (its kernels inherit it).
+SCORED_ENV = "GRADKATA_NBGRADER_SCORES"
 
 
 class _Link:
@@ -155,8 +157,17 @@ def _server() -> _Link:
     return _SERVER
 
 
+def scored_outside() -> bool:
+    """This kernel runs under ``nbgrader autograde`` with gradkata's scores preprocessor, which replaces
+    every gradkata test cell's output with its own verdict on the notebook's source: a verdict reached
+    here would be thrown away, and a grading server (torch, the sandbox) started for nothing."""
+    return os.environ.get("NBGRADER_EXECUTION") == "autograde" and os.environ.get(SCORED_ENV) == "1"
+
+
 def warm_up() -> None:
     """Start the grading server now, so the first check does not wait for torch to load."""
+    if scored_outside():
+        return
     with contextlib.suppress(OSError):
         _server()
 
@@ -257,6 +268,10 @@ def check(slug: str, fn: Callable | None = None, *, seed: int = DEFAULT_SEED,
     Never raises for a wrong, unfinished or crashing function: a stub reports
     "not implemented".
     """
+    if scored_outside():
+        print(f"gradkata: {slug} is graded from this notebook's source as nbgrader saves the scores; "
+              "the graded cell shows the verdict")
+        return
     print(grade_function(slug, fn, seed=seed, examples=examples, visible_only=visible_only)[1])
 
 
@@ -270,6 +285,9 @@ class Points(float):
 def autograde(slug: str, fn: Callable | None = None, *, seed: int = DEFAULT_SEED,
               examples: int | None = None) -> Points:
     """For an nbgrader test cell: print the verdict and return the points as the cell's value."""
+    if scored_outside():
+        print(f"gradkata: {slug} is graded from this notebook's source as nbgrader saves the scores")
+        return Points(0.0)  # replaced, with the cell's output, by gradkata's verdict
     result, text = grade_function(slug, fn, seed=seed, examples=examples)
     print(text)
     return Points(max(0.0, result.score))

@@ -18,7 +18,9 @@ notebook.ipynb`` does (the sandboxed worker, the hidden suite), and replaces
 the cell's outputs with that verdict and its points. Whatever the kernel
 printed, raised or returned in that cell is discarded. The student's view
 while working (``check`` in their own kernel) is unchanged: forging it fools
-only themselves.
+only themselves. Under ``nbgrader autograde`` the kernels it starts grade
+nothing (:func:`gradkata.notebook_check.scored_outside`): their verdicts would
+be replaced, and each would start a grading server for them.
 
 Enable it in the course's ``nbgrader_config.py``::
 
@@ -155,6 +157,12 @@ def use_gradkata_scores(c: Any, config_path: str | os.PathLike[str] | None = Non
     ``config_path``: the course config with its [tiers] weights (default: see ``GradkataScores.config_path``)."""
     if config_path is not None:
         c.GradkataScores.config_path = str(config_path)
+    # The kernels nbgrader starts from here on inherit this: under autograde their `autograde`, `check` and
+    # `warm_up` then grade nothing (notebook_check.scored_outside), since this preprocessor's verdict
+    # replaces the test cells' outputs anyway. Each kernel used to start a grading server for nothing.
+    from ..notebook_check import SCORED_ENV
+
+    os.environ[SCORED_ENV] = "1"
     from nbgrader.converters import Autograde  # type: ignore[import-untyped]
     from nbgrader.preprocessors import SaveAutoGrades  # type: ignore[import-untyped]
 

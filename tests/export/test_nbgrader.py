@@ -21,7 +21,7 @@ import pytest
 
 from gradkata.api import grade
 from gradkata.katas._kata import PROJECT_ROOT
-from gradkata.notebook_check import DEFAULT_SEED, SOCKET_ENV
+from gradkata.notebook_check import DEFAULT_SEED, SCORED_ENV, SOCKET_ENV
 from gradkata.settings import GradingSettings
 
 ASSIGNMENT = "01_clipping"
@@ -124,13 +124,22 @@ def _nbgrader(course: Path, *args: str) -> tuple[float, str]:
     return time.perf_counter() - started, proc.stdout + proc.stderr
 
 
-def _submission(released: nbformat.NotebookNode, answer: str, before: str | None = None):
+def _submission(released: nbformat.NotebookNode, answer: str, before: str | None = None,
+                after: str | None = None):
     nb = nbformat.from_dict(json.loads(nbformat.writes(released)))
     [cell] = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == f"{SLUG}-answer"]
     cell.source = answer
     if before is not None:  # a cell of the student's own, after the setup cell
         nb.cells.insert(2, nbformat.v4.new_code_cell(before))
+    if after is not None:  # and one at the end
+        nb.cells.append(nbformat.v4.new_code_cell(after))
     return nb
+
+
+# Whether the kernel started a grading server of its own, written where the test can read it.
+SERVER_PROBE = """import pathlib
+import gradkata.notebook_check as _nc
+pathlib.Path({path!r}).write_text("started" if _nc._SERVER is not None else "none")"""
 
 
 def _scores(course: Path, students) -> dict[str, float]:
@@ -180,8 +189,10 @@ def test_nbgrader_round_trip_matches_gradkata(tmp_path):
     released = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     assert "BEGIN HIDDEN TESTS" not in nbformat.writes(released)
 
+    probe = tmp_path / "server.txt"
     students = {
-        "correct": _submission(released, _noisy_reference(), before=STDERR_NOISE),
+        "correct": _submission(released, _noisy_reference(), before=STDERR_NOISE,
+                               after=SERVER_PROBE.format(path=str(probe))),
         "buggy": _submission(released, PER_PARAMETER),
         "cheat": _submission(released, DOES_NOTHING, before=CHEAT_SETUP),
         "forger": _submission(released, DOES_NOTHING, before=FORGER_SETUP),
@@ -196,6 +207,8 @@ def test_nbgrader_round_trip_matches_gradkata(tmp_path):
     for student in students:
         assert autograded_path(course, student).is_file(), (student, said[-3000:])
     recorded = _scores(course, students)
+    # The kernels graded nothing themselves: the preprocessor's verdict replaces their test cells' outputs.
+    assert probe.read_text() == "none"
 
     paths = {s: course / "submitted" / s / ASSIGNMENT / f"{ASSIGNMENT}.ipynb" for s in students}
     started = time.perf_counter()
@@ -228,6 +241,32 @@ def test_nbgrader_round_trip_matches_gradkata(tmp_path):
                     if o.output_type == "stream" and o.name == "stderr"], student
 
 
+# --- under autograde, the kernel leaves the grading to the preprocessor ---------------------------
+
+def _no_server():
+    raise AssertionError("a grading server was asked")
+
+
+def test_under_autograde_with_gradkata_scores_the_kernel_grades_nothing(monkeypatch, capsys):
+    from traitlets.config import Config
+
+    from gradkata import notebook_check
+    from gradkata.notebooks.nbgrader_scores import use_gradkata_scores
+
+    monkeypatch.delenv(notebook_check.SCORED_ENV, raising=False)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.setattr(notebook_check, "_server", _no_server)
+    assert not notebook_check.scored_outside()  # a course without the preprocessor: the kernel's points count
+    use_gradkata_scores(Config())  # what the course's nbgrader_config.py does, in nbgrader's process
+    assert notebook_check.scored_outside()
+    notebook_check.warm_up()
+    notebook_check.check(SLUG, visible_only=True)
+    assert notebook_check.autograde(SLUG) == 0.0
+    assert capsys.readouterr().out.count("graded from this notebook's source") == 2
+    monkeypatch.setenv("NBGRADER_EXECUTION", "validate")  # `nbgrader validate` reads the kernel's points
+    assert not notebook_check.scored_outside()
+
+
 # --- the course's tier weights (gradkata.tiers) apply to nbgrader's points too ---------------------
 # Fast: the preprocessor is run directly on a notebook, as nbgrader's autograde runs it, without nbgrader.
 
@@ -247,6 +286,7 @@ def test_gradkata_scores_finds_the_course_config(tmp_path, monkeypatch):
     from gradkata.tiers import CONFIG_ENV
 
     monkeypatch.delenv(CONFIG_ENV, raising=False)
+    monkeypatch.delenv(SCORED_ENV, raising=False)  # use_gradkata_scores sets it, for nbgrader's kernels
     course = tmp_path / "course"
     course.mkdir()
     rooted = Config({"CourseDirectory": {"root": str(course)}})
