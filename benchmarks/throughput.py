@@ -148,35 +148,17 @@ def course(runs: int, work: Path) -> None:
         print(line + f"; nbgrader is not installed here ({_load()})", flush=True)
         return
     autograde = [str(BIN / "nbgrader"), "autograde", ASSIGNMENT, "--force"]
-    own, shared = [], []
+    theirs = []
     for i in range(runs):
         env = _env(work / f"nb-cache-{i}")
-        env.pop("GRADKATA_GRADER_SOCKET", None)  # as the course is set up: each kernel starts its own grader
-        own.append(_timed(autograde, env, cwd=nb_course))
-        shared.append(_shared_server(autograde, env, nb_course, work / f"nb-{i}.sock"))
+        env.pop("GRADKATA_GRADER_SOCKET", None)  # as the course is set up
+        theirs.append(_timed(autograde, env, cwd=nb_course))
     print(f"{line} ({_load()})", flush=True)
-    for label, theirs in (("each kernel starting its own grading server (the course's setup)", own),
-                          ("the kernels sharing one grading server, started in the timing", shared)):
-        ratio = statistics.median(theirs) / statistics.median(ours)
-        print(f"  nbgrader autograde on the notebooks, {label}: {_median(theirs)}; gradkata {ratio:.1f}x faster",
-              flush=True)
-
-
-def _shared_server(cmd: list[str], env: dict, cwd: Path, sock: Path) -> float:
-    """``cmd`` with every kernel using one `python -m gradkata.notebook_check --listen` (README), started here."""
-    started = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "gradkata.notebook_check", "--listen", str(sock)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while not sock.exists():
-            if server.poll() is not None:
-                sys.exit("the shared grading server did not start")
-            time.sleep(0.05)
-        _timed(cmd, {**env, "GRADKATA_GRADER_SOCKET": str(sock)}, cwd=cwd)
-        return time.perf_counter() - started
-    finally:
-        server.terminate()
-        server.wait()
+    ratio = statistics.median(theirs) / statistics.median(ours)
+    # The course's nbgrader_config.py: the kernels grade nothing under autograde, gradkata's preprocessor
+    # scores each notebook's source in nbgrader's process (gradkata.notebooks.nbgrader_scores).
+    print(f"  nbgrader autograde on the notebooks (the course's setup): {_median(theirs)}; "
+          f"gradkata {ratio:.1f}x faster", flush=True)
 
 
 def batch(quick: bool) -> None:
